@@ -1,0 +1,81 @@
+package wire_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/status"
+	"github.com/parsecwire/parsecwire/wire"
+)
+
+// serveOnce answers one request per connection like the Parsec service: it echoes provider,
+// session and opcode with Success, or answers a request it cannot read (or whose key is
+// missing, here opcode 12, PsaExportKey) with the status alone.
+func serveOnce(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		rd, w := wire.NewReader(conn), wire.NewWriter(conn)
+		rd.SetStrict(true)
+		var h header.Header
+		if _, _, err := rd.NextRequest(&h); err != nil {
+			s, _ := status.Of(err)
+			_ = w.WriteResponse(header.Header{Opcode: header.OpPing, Status: s}, nil)
+		} else if h.Opcode == 12 {
+			_ = w.WriteResponse(header.Header{Provider: h.Provider, Session: h.Session, Opcode: h.Opcode,
+				Status: status.PsaErrorDoesNotExist}, nil)
+		} else {
+			_ = w.WriteResponse(header.Header{Provider: h.Provider, Session: h.Session, Opcode: h.Opcode},
+				[]byte{0x08, 0x01})
+		}
+		conn.Close()
+	}
+}
+
+func Example() {
+	dir, _ := os.MkdirTemp("", "parsec")
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "parsec.sock")
+	ln, _ := net.Listen("unix", sock)
+	defer ln.Close()
+	go serveOnce(ln)
+	os.Setenv("PARSEC_SERVICE_ENDPOINT", "unix:"+sock)
+
+	// example:begin
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	// One connection per request, as the Parsec service expects. Dial("") follows
+	// PARSEC_SERVICE_ENDPOINT, else /run/parsec/parsec.sock.
+	for _, op := range []uint32{header.OpPing, 12} {
+		c, err := wire.Dial(ctx, "")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		var resp header.Header
+		body, err := c.RoundTrip(ctx, header.Header{Provider: 1, Session: 7, Opcode: op}, nil, nil, &resp)
+		c.Close()
+		switch {
+		case errors.Is(err, status.PsaErrorDoesNotExist):
+			fmt.Println("no such key:", resp.Status)
+		case err != nil:
+			fmt.Println(err)
+		default:
+			fmt.Printf("%v: opcode %d, body %x\n", resp.Status, resp.Opcode, body)
+		}
+	}
+	// example:end
+
+	// Output:
+	// Success: opcode 1, body 0801
+	// no such key: PsaErrorDoesNotExist
+}
