@@ -1,0 +1,67 @@
+// Command parsecwire decodes and validates captured Parsec frames, looks up status codes,
+// and (serve, probe) plays a scripted or hostile Parsec service and judges a live one.
+//
+// Run parsecwire -h for the commands.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit statuses, shared by every command.
+const (
+	exitOK      = 0 // every frame valid, no finding
+	exitInvalid = 1 // an invalid frame, an unknown code, a finding
+	exitUsage   = 2 // bad usage, an unreadable input, an unreachable socket
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+type command struct {
+	name  string
+	short string
+	run   func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"decode", "decode every frame of captured inputs and print one record per frame", runDecode},
+		{"validate", "check captured frames; print only the findings and a summary", runValidate},
+		{"status", "look up status codes by number or name, or list the table", runStatus},
+	}
+}
+
+// run is the whole program, callable from tests.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdin, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "parsecwire: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "parsecwire: the Parsec wire protocol's response frames, decoded and checked.")
+	fmt.Fprintln(w, "\nUsage: parsecwire COMMAND [flags] [args]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.short)
+	}
+	fmt.Fprintln(w, "\nRun parsecwire COMMAND -h for a command's flags and examples.")
+	fmt.Fprintln(w, "Exit status: 0 all valid, 1 an invalid frame or finding, 2 usage or I/O error.")
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func readme(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	return string(b)
+}
+
+// between returns the text of s between the markers.
+func between(t *testing.T, s, begin, end string) string {
+	t.Helper()
+	i := strings.Index(s, begin)
+	require.GreaterOrEqual(t, i, 0, "README lacks %q", begin)
+	s = s[i+len(begin):]
+	j := strings.Index(s, end)
+	require.GreaterOrEqual(t, j, 0, "README lacks %q", end)
+	return s[:j]
+}
+
+func TestReadmeStatusTable(t *testing.T) {
+	got := between(t, readme(t), "<!-- status-table:begin -->\n", "<!-- status-table:end -->")
+	assert.Equal(t, markdownTable(), got, "regenerate with: go run ./cmd/parsecwire status -markdown")
+}
+
+// TestReadmeExample keeps the README's client example identical to the Example that the
+// wire tests compile and run.
+func TestReadmeExample(t *testing.T) {
+	src, err := os.ReadFile("../../wire/example_test.go")
+	require.NoError(t, err)
+	ex := between(t, string(src), "// example:begin\n", "\t// example:end")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(ex, "\n"), "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "\t"))
+	}
+	assert.Contains(t, readme(t), "```go\n"+strings.Join(lines, "\n")+"\n```")
+}
+
+// TestReadmeOutput checks that the output the README shows is what the commands print.
+func TestReadmeOutput(t *testing.T) {
+	r := readme(t)
+	for _, tc := range []struct {
+		args   []string
+		marker string
+	}{
+		{[]string{"decode", "testdata/responses.hex"}, "The first prints one block per frame and a summary:\n\n```\n"},
+		{[]string{"validate", "testdata/broken.hex"}, "$ go run ./cmd/parsecwire validate testdata/broken.hex\n"},
+	} {
+		shown := between(t, r, tc.marker, "```")
+		var out, errb bytes.Buffer
+		require.NoError(t, os.Chdir("../.."))
+		run(tc.args, nil, &out, &errb)
+		require.NoError(t, os.Chdir("cmd/parsecwire"))
+		for _, l := range strings.Split(strings.TrimSpace(shown), "\n") {
+			if l == "..." || l == "" {
+				continue
+			}
+			assert.Contains(t, out.String(), l+"\n", "README line not in the output of %v", tc.args)
+		}
+	}
+}
