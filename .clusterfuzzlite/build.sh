@@ -1,0 +1,15 @@
+#!/bin/bash -eu
+# Builds every native Go fuzz target of parsecwire for ClusterFuzzLite / OSS-Fuzz.
+# A test (fuzz/clusterfuzzlite_test.go) keeps this list equal to the targets in fuzz/.
+cd "$SRC/parsecwire"
+targets=(
+  FuzzHeaderDecode
+  FuzzDifferential
+  FuzzStream
+  FuzzStatus
+  FuzzRoundTrip
+  FuzzMutator
+)
+for t in "${targets[@]}"; do
+  compile_native_go_fuzzer github.com/parsecwire/parsecwire/fuzz "$t" "$t"
+done

@@ -1,0 +1,32 @@
+package fuzz_test
+
+import (
+	"os"
+	"regexp"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestClusterFuzzLiteBuildsEveryTarget keeps .clusterfuzzlite/build.sh and .ci/run in step
+// with the fuzz targets declared in this package.
+func TestClusterFuzzLiteBuildsEveryTarget(t *testing.T) {
+	src, err := os.ReadFile("fuzz_test.go")
+	require.NoError(t, err)
+	var targets []string
+	for _, m := range regexp.MustCompile(`(?m)^func (Fuzz\w+)\(f \*testing\.F\)`).FindAllStringSubmatch(string(src), -1) {
+		targets = append(targets, m[1])
+	}
+	require.GreaterOrEqual(t, len(targets), 5)
+	build, err := os.ReadFile("../.clusterfuzzlite/build.sh")
+	require.NoError(t, err)
+	var listed []string
+	for _, m := range regexp.MustCompile(`(?m)^  (Fuzz\w+)$`).FindAllStringSubmatch(string(build), -1) {
+		listed = append(listed, m[1])
+	}
+	sort.Strings(targets)
+	sort.Strings(listed)
+	assert.Equal(t, targets, listed, "build.sh lists every target")
+}
