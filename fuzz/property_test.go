@@ -232,4 +232,3 @@ func TestCorpusHoldsSamples(t *testing.T) {
 		assert.Equal(t, entry, string(got), path)
 	}
 }
-
