@@ -159,7 +159,12 @@ func short(b []byte) error {
 // frame that does not hold them is truncated before it is wrong.
 func headerSize(hs uint16, n int) error {
 	if PrefixSize+int(hs) > n {
-		return Truncated(n, PrefixSize+int(hs), io.ErrUnexpectedEOF)
+		err := Truncated(n, PrefixSize+int(hs), io.ErrUnexpectedEOF)
+		if hs != RestSize {
+			// The bytes missing are the ones a wrong header size announced: name that field.
+			err.Field = FieldHeaderSize
+		}
+		return err
 	}
 	return &FieldError{Field: FieldHeaderSize, Offset: offHeaderSize, Found: uint64(hs), Expected: RestSize, Code: status.InvalidHeader}
 }

@@ -207,7 +207,10 @@ func (r *Reader) readHeader() error {
 		r.off += int64(n)
 		left -= n
 		if err != nil {
-			return header.Truncated(header.PrefixSize+hs-left, header.PrefixSize+hs, cause(err))
+			// The bytes missing are the ones a wrong header size announced: name that field.
+			fe := header.Truncated(header.PrefixSize+hs-left, header.PrefixSize+hs, cause(err))
+			fe.Field = header.FieldHeaderSize
+			return fe
 		}
 	}
 	return &header.FieldError{Field: header.FieldHeaderSize, Offset: header.FieldHeaderSize.Offset(),

@@ -119,9 +119,10 @@ func scan(c chunk, f *decodeFlags, emit func(*record)) {
 						al = uint32(binary.LittleEndian.Uint16(c.data[pos+26:]))
 					}
 					next = pos + header.Size + int(cl) + int(al)
-				case code == status.ConnectionError:
+				case code == status.ConnectionError && fe.Field != header.FieldHeaderSize:
 					next = len(c.data) // the chunk ends inside this frame
 				default: // magic, header size, version: lengths not to be trusted
+					// (a wrong header size that runs past the end included)
 					next = resync(c.data, pos)
 					r.Skipped, r.resumed = next-pos, next < len(c.data)
 				}

@@ -181,6 +181,7 @@ func openInputs(files []string, format string, stdin io.Reader, stderr io.Writer
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
+	files = expandDirs(files)
 	var all []chunk
 	failed := false
 	for _, name := range files {
@@ -203,4 +204,23 @@ func openInputs(files []string, format string, stdin io.Reader, stderr io.Writer
 		}
 	}
 	return all, failed
+}
+
+// expandDirs replaces each directory among names by the regular files in it, sorted (the
+// mock service too loads every case of a folder).
+func expandDirs(names []string) []string {
+	var out []string
+	for _, name := range names {
+		entries, err := os.ReadDir(name)
+		if name == "-" || err != nil {
+			out = append(out, name) // a file, or an error that opening it will report
+			continue
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				out = append(out, filepath.Join(name, e.Name()))
+			}
+		}
+	}
+	return out
 }
