@@ -32,6 +32,7 @@ func commands() []command {
 		{"decode", "decode every frame of captured inputs and print one record per frame", runDecode},
 		{"validate", "check captured frames; print only the findings and a summary", runValidate},
 		{"status", "look up status codes by number or name, or list the table", runStatus},
+		{"serve", "a scripted or hostile Parsec service on a Unix socket, for testing clients", runServe},
 	}
 }
 
