@@ -53,7 +53,9 @@ func startServe(t *testing.T, args ...string) *testServer {
 	ts := &testServer{socket: sock, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
-	go func() { done <- serveMain(ctx, append([]string{"-socket", sock}, args...), ts.stdout, ts.stderr, ready) }()
+	go func() {
+		done <- serveMain(ctx, append([]string{"-socket", sock}, args...), ts.stdout, ts.stderr, ready)
+	}()
 	select {
 	case <-ready:
 	case code := <-done:
