@@ -33,6 +33,7 @@ func commands() []command {
 		{"validate", "check captured frames; print only the findings and a summary", runValidate},
 		{"status", "look up status codes by number or name, or list the table", runStatus},
 		{"serve", "a scripted or hostile Parsec service on a Unix socket, for testing clients", runServe},
+		{"probe", "fuzz a live Parsec service and judge every response it sends", runProbe},
 	}
 }
 

@@ -254,13 +254,18 @@ func (s *server) handle(ctx context.Context, conn net.Conn) {
 	rd.SetLimit(s.limit)
 	rd.SetStrict(true)
 	w := wire.NewWriter(conn)
-	for ctx.Err() == nil {
+	for served := 0; ctx.Err() == nil; served++ {
 		rec.buf = rec.buf[:0]
 		_ = conn.SetReadDeadline(time.Now().Add(s.timeout))
 		var h header.Header
 		_, _, err := rd.NextRequest(&h)
+		if err == io.EOF && served > 0 {
+			return // a keep-alive client closed between requests
+		}
 		if err == io.EOF {
-			return // the client closed between requests
+			// No byte at all: the reference fails to read the magic number and answers
+			// ConnectionError.
+			err = header.Truncated(0, header.Size, io.ErrUnexpectedEOF)
 		}
 		n := s.next.Add(1) - 1
 		if err != nil {
