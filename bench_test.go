@@ -1,0 +1,294 @@
+package parsecwire
+
+// Benchmarks of the hot decode path, with reference points measured in the same run:
+//
+//	go test -run '^$' -bench . -benchmem
+//
+// Compare two runs with benchstat (golang.org/x/perf/cmd/benchstat):
+//
+//	go test -run '^$' -bench . -benchmem -count 10 > old.txt   # then change, and:
+//	go test -run '^$' -bench . -benchmem -count 10 > new.txt
+//	benchstat old.txt new.txt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"path/filepath"
+	"testing"
+
+	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/status"
+	"github.com/parsecwire/parsecwire/wire"
+)
+
+var sampleHeader = header.Header{Provider: 1, Session: 0x1122334455667788, ContentLength: 2, Opcode: 12,
+	Status: status.PsaErrorDoesNotExist}
+
+func sampleFrame(b *testing.B) []byte {
+	f, err := sampleHeader.MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// sink keeps results alive so the compiler cannot drop the work.
+var (
+	sinkHeader header.Header
+	sinkCode   status.Code
+	sinkErr    error
+)
+
+func BenchmarkUnmarshalBinary(b *testing.B) {
+	f := sampleFrame(b)
+	var h header.Header
+	b.ReportAllocs()
+	b.SetBytes(header.Size)
+	for b.Loop() {
+		if err := h.UnmarshalBinary(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sinkHeader = h
+}
+
+func BenchmarkDecode(b *testing.B) {
+	f := sampleFrame(b)
+	b.ReportAllocs()
+	b.SetBytes(header.Size)
+	for b.Loop() {
+		h, err := header.Decode(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sinkHeader = h
+	}
+}
+
+func BenchmarkStatusDecode(b *testing.B) {
+	b.ReportAllocs()
+	v := uint16(1140)
+	for b.Loop() {
+		c, err := status.Decode(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sinkCode = c
+	}
+}
+
+func BenchmarkAppendBinary(b *testing.B) {
+	buf := make([]byte, 0, header.Size)
+	b.ReportAllocs()
+	b.SetBytes(header.Size)
+	for b.Loop() {
+		var err error
+		buf, err = sampleHeader.AppendBinary(buf[:0])
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// errHand is the hand-written decoder's one error: the lower bound does the checks, not the
+// reporting.
+var errHand = errors.New("bad header")
+
+// handDecode is the most direct fixed-offset decoder with the same checks as
+// (*header.Header).UnmarshalBinary, written inline for this benchmark and used nowhere else:
+// the lower bound the library is measured against.
+func handDecode(h *header.Header, b []byte) error {
+	if len(b) < 36 {
+		return errHand
+	}
+	if binary.LittleEndian.Uint32(b[0:]) != 0x5EC0A710 || binary.LittleEndian.Uint16(b[4:]) != 30 ||
+		b[6] != 1 || b[7] != 0 || b[34] != 0 || b[35] != 0 {
+		return errHand
+	}
+	st := binary.LittleEndian.Uint16(b[32:])
+	if !(st <= 22 || (st >= 1132 && st <= 1143) || (st >= 1145 && st <= 1153)) {
+		return errHand
+	}
+	h.Flags = binary.LittleEndian.Uint16(b[8:])
+	h.Provider = b[10]
+	h.Session = binary.LittleEndian.Uint64(b[11:])
+	h.ContentType = b[19]
+	h.AcceptType = b[20]
+	h.AuthType = b[21]
+	h.ContentLength = binary.LittleEndian.Uint32(b[22:])
+	h.AuthLength = binary.LittleEndian.Uint16(b[26:])
+	h.Opcode = binary.LittleEndian.Uint32(b[28:])
+	h.Status = status.Code(st)
+	return nil
+}
+
+func BenchmarkHandWritten(b *testing.B) {
+	f := sampleFrame(b)
+	var h header.Header
+	b.ReportAllocs()
+	b.SetBytes(header.Size)
+	for b.Loop() {
+		if err := handDecode(&h, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sinkHeader = h
+}
+
+// wireLayout is the header as most Go code would decode it: a struct for encoding/binary.
+type wireLayout struct {
+	Magic         uint32
+	HeaderSize    uint16
+	Major, Minor  uint8
+	Flags         uint16
+	Provider      uint8
+	Session       uint64
+	ContentType   uint8
+	AcceptType    uint8
+	AuthType      uint8
+	ContentLength uint32
+	AuthLength    uint16
+	Opcode        uint32
+	Status        uint16
+	Reserved1     uint8
+	Reserved2     uint8
+}
+
+func BenchmarkBinaryRead(b *testing.B) {
+	f := sampleFrame(b)
+	r := bytes.NewReader(f)
+	var w wireLayout
+	b.ReportAllocs()
+	b.SetBytes(header.Size)
+	for b.Loop() {
+		r.Reset(f)
+		if err := binary.Read(r, binary.LittleEndian, &w); err != nil {
+			b.Fatal(err)
+		}
+		if w.Magic != header.Magic || w.HeaderSize != 30 || w.Major != 1 || w.Minor != 0 || w.Reserved1 != 0 || w.Reserved2 != 0 {
+			b.Fatal("bad header")
+		}
+		if _, err := status.Decode(w.Status); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// stream returns an in-memory stream of frames with bodies of size n, at least 4 MiB long.
+func stream(b *testing.B, n int) (data []byte, frames int) {
+	body := bytes.Repeat([]byte{0x5a}, n)
+	f, err := wire.AppendResponse(nil, sampleHeader, body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for frames = 0; len(data) < 4<<20 || frames < 64; frames++ {
+		data = append(data, f...)
+	}
+	return data, frames
+}
+
+var bodySizes = []struct {
+	name string
+	n    int
+}{{"empty", 0}, {"256B", 256}, {"64KiB", 64 << 10}}
+
+// BenchmarkStream reads frames one after another from a long in-memory stream with the wire
+// Reader and its reused body buffer; one iteration is one frame.
+func BenchmarkStream(b *testing.B) {
+	for _, size := range bodySizes {
+		b.Run(size.name, func(b *testing.B) {
+			data, _ := stream(b, size.n)
+			src := bytes.NewReader(data)
+			rd := wire.NewReader(src)
+			var h header.Header
+			b.ReportAllocs()
+			b.SetBytes(int64(header.Size + size.n))
+			for b.Loop() {
+				body, err := rd.Next(&h)
+				if err == io.EOF {
+					src.Reset(data)
+					rd.Reset(src)
+					body, err = rd.Next(&h)
+				}
+				if err != nil || len(body) != size.n {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+		})
+	}
+}
+
+// BenchmarkStreamCopy is the memory-bandwidth ceiling of BenchmarkStream: a plain copy of the
+// same bytes, frame by frame, with no decoding at all.
+func BenchmarkStreamCopy(b *testing.B) {
+	for _, size := range bodySizes {
+		b.Run(size.name, func(b *testing.B) {
+			data, _ := stream(b, size.n)
+			frame := header.Size + size.n
+			dst := make([]byte, frame)
+			off := 0
+			b.ReportAllocs()
+			b.SetBytes(int64(frame))
+			for b.Loop() {
+				if off+frame > len(data) {
+					off = 0
+				}
+				copy(dst, data[off:off+frame])
+				off += frame
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+		})
+	}
+}
+
+// BenchmarkRoundTrip is a client round trip over a real Unix socket: a request out, its
+// response in, on one kept-alive connection to a server that answers from a fixed buffer.
+func BenchmarkRoundTrip(b *testing.B) {
+	sock := filepath.Join(b.TempDir(), "bench.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	answer, err := wire.AppendResponse(nil, header.Header{Opcode: header.OpPing}, []byte{8, 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		rd := wire.NewReader(conn)
+		var h header.Header
+		for {
+			if _, _, err := rd.NextRequest(&h); err != nil {
+				return
+			}
+			if _, err := conn.Write(answer); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := wire.Dial(context.Background(), sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	req := header.Header{Opcode: header.OpPing}
+	var resp header.Header
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.RoundTrip(ctx, req, nil, nil, &resp); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
