@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"bytes"
+	"io"
 	"math/rand/v2"
 	"strconv"
 
@@ -112,6 +113,10 @@ func judge(frame []byte, request bool, limit uint32) (error, int) {
 	} else {
 		_, err = rd.Next(&h)
 	}
+	if err == io.EOF {
+		// Nothing at all where a frame was due: the reference fails to read the magic number.
+		err = header.Truncated(0, header.Size, io.ErrUnexpectedEOF)
+	}
 	return err, src.Len()
 }
 
@@ -213,6 +218,9 @@ func setField(b []byte, f header.Field, v uint64) string {
 	}
 	for i := 0; i < n; i++ {
 		b[off+i] = byte(v >> (8 * i))
+	}
+	if f == header.FieldMagic {
+		return f.String() + " 0x" + strconv.FormatUint(old, 16) + " -> 0x" + strconv.FormatUint(v, 16)
 	}
 	return f.String() + " " + strconv.FormatUint(old, 10) + " -> " + strconv.FormatUint(v, 10)
 }

@@ -182,12 +182,12 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		}
 		sort.Slice(bases, func(i, j int) bool { return bytes.Compare(bases[i], bases[j]) < 0 })
 	}
-	// The socket must be there at all before anything is judged.
-	if c, err := net.DialTimeout("unix", f.socket, f.timeout); err != nil {
+	// The socket must be there at all before anything is judged; this first connection
+	// carries the first request.
+	conn, err := net.DialTimeout("unix", f.socket, f.timeout)
+	if err != nil {
 		fmt.Fprintf(stderr, "parsecwire probe: cannot reach %s: %v\n", f.socket, err)
 		return exitUsage
-	} else {
-		c.Close()
 	}
 	first, last := 0, f.n
 	if f.replay >= 0 {
@@ -199,7 +199,8 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	findings := 0
 	for i := first; i < last; i++ {
 		pr := sequence(bases, i, f.seed, limit)
-		o := probeOne(f.socket, pr, f.timeout, f.expect, limit)
+		o := probeOne(conn, f.socket, pr, f.timeout, f.expect, limit)
+		conn = nil
 		if o.Status != nil {
 			byStatus[o.StatusName]++
 		} else {
@@ -215,6 +216,9 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		case o.Finding != "":
 			fmt.Fprintf(stdout, "request %d [%s]: %s: %s\n    sent     %s\n    received %s\n", o.Index, o.Mutation, o.Finding, o.Detail, o.Request, orNone(o.Response))
 		}
+	}
+	if conn != nil {
+		conn.Close() // no request was sent on it
 	}
 	elapsed := time.Since(start)
 	summary := fmt.Sprintf("parsecwire probe: %d requests in %.1fs (%.0f/s) to %s; responses by status: %s; findings: %d",
@@ -239,7 +243,7 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 }
 
 // probeOne sends one request on its own connection and judges the answer.
-func probeOne(socket string, pr probeRequest, timeout time.Duration, mode string, limit uint32) (o outcome) {
+func probeOne(conn net.Conn, socket string, pr probeRequest, timeout time.Duration, mode string, limit uint32) (o outcome) {
 	req := pr.mutation.Frame
 	o = outcome{Index: pr.index, Mutation: pr.desc, Request: hex.EncodeToString(req)}
 	exp := expect(req, limit)
@@ -252,10 +256,12 @@ func probeOne(socket string, pr probeRequest, timeout time.Duration, mode string
 			o.Expected = &v
 		}
 	}
-	conn, err := net.DialTimeout("unix", socket, timeout)
-	if err != nil {
-		o.Finding, o.Detail = findClosedEarly, "cannot connect: "+err.Error()
-		return o
+	if conn == nil {
+		var err error
+		if conn, err = net.DialTimeout("unix", socket, timeout); err != nil {
+			o.Finding, o.Detail = findClosedEarly, "cannot connect: "+err.Error()
+			return o
+		}
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
