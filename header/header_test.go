@@ -352,3 +352,13 @@ func ExampleHeader_UnmarshalBinary() {
 	// DeleteClient AdminOperation service
 	// true parsec frame: reserved1 at offset 34: found 1, expected 0 (InvalidHeader)
 }
+
+func TestErrorsAsCode(t *testing.T) {
+	b, _ := sample().MarshalBinary()
+	b[6] = 9
+	_, err := header.Decode(b)
+	var c status.Code
+	require.True(t, errors.As(err, &c), "errors.As finds the classifying status")
+	assert.Equal(t, status.VersionTooBig, c)
+	assert.True(t, errors.Is(err, status.WireProtocolVersionNotSupported), "the upstream alias is the same value")
+}
