@@ -31,7 +31,8 @@ const DefaultLimit = 1 << 20
 // The body Next returns is the Reader's own buffer, reused for the next frame: it is valid
 // until the next call on the Reader. ReadResponse returns a copy. The buffer grows to the
 // largest body read, never beyond the limit (plus, for requests, the 64 KiB that an auth
-// length can announce).
+// length can announce), and above 64 KiB only as fast as the bytes arrive: a peer that
+// announces a large body and sends less costs what it sent.
 //
 // A Reader is not safe for concurrent use.
 type Reader struct {
@@ -227,6 +228,9 @@ func (r *Reader) fill(from, to int) error {
 	return nil
 }
 
+// growStep is the largest body buffer allocated before any of its bytes have arrived.
+const growStep = 64 << 10
+
 // readBody checks the content length against the limit and reads cl+al bytes into the
 // reused buffer.
 func (r *Reader) readBody(cl uint32, al uint16) ([]byte, error) {
@@ -236,15 +240,38 @@ func (r *Reader) readBody(cl uint32, al uint16) ([]byte, error) {
 			Found: uint64(cl), Expected: uint64(r.limit), Code: status.BodySizeExceedsLimit}
 	}
 	n := int(cl) + int(al)
-	if cap(r.buf) < n {
-		r.buf = make([]byte, n)
+	if cap(r.buf) >= n || n <= growStep {
+		if cap(r.buf) < n {
+			r.buf = make([]byte, n)
+		}
+		b := r.buf[:n]
+		got, err := io.ReadFull(r.r, b)
+		r.off += int64(got)
+		if err != nil {
+			return nil, header.Truncated(header.Size+got, header.Size+n, cause(err))
+		}
+		return b, nil
 	}
-	b := r.buf[:n]
-	got, err := io.ReadFull(r.r, b)
-	r.off += int64(got)
-	if err != nil {
-		return nil, header.Truncated(header.Size+got, header.Size+n, cause(err))
+	// A body larger than the buffer: grow it as the bytes arrive, doubling, so that a peer
+	// that announces a large body and sends little costs what it sent, not what it
+	// announced. Capacities are exact: the buffer never exceeds the body, nor the limit.
+	b := r.buf[:0]
+	for len(b) < n {
+		step := min(n-len(b), max(len(b), growStep))
+		if cap(b) < len(b)+step {
+			nb := make([]byte, len(b), len(b)+step)
+			copy(nb, b)
+			b = nb
+		}
+		got, err := io.ReadFull(r.r, b[len(b):len(b)+step])
+		b = b[:len(b)+got]
+		r.off += int64(got)
+		if err != nil {
+			r.buf = b
+			return nil, header.Truncated(header.Size+len(b), header.Size+n, cause(err))
+		}
 	}
+	r.buf = b
 	return b, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"testing/iotest"
 
@@ -379,4 +380,30 @@ func TestWriter(t *testing.T) {
 	assert.Equal(t, []byte{0, 0}, out.Bytes()[38+32:38+34], "a request's status is written as 0")
 	allocs := testing.AllocsPerRun(100, func() { _ = w.WriteResponse(h, []byte{8, 1}) })
 	assert.Zero(t, allocs)
+}
+
+// TestAnnouncedBodyCostsWhatArrives: a peer that announces a body at the limit and sends
+// little makes the reader allocate about what arrived, not what was announced.
+func TestAnnouncedBodyCostsWhatArrives(t *testing.T) {
+	f := raw(header.Header{Opcode: 1}, bytes.Repeat([]byte{1}, 10), func(b []byte) { b[22], b[23], b[24] = 0, 0, 0x10 }) // 1 MiB announced
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	rd := wire.NewReader(bytes.NewReader(f))
+	var h header.Header
+	_, err := rd.Next(&h)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	runtime.ReadMemStats(&ms)
+	assert.Less(t, ms.TotalAlloc-before, uint64(256<<10), "allocated %d bytes for 10 that arrived", ms.TotalAlloc-before)
+
+	// A body that does arrive is read whole, however it grows.
+	big := bytes.Repeat([]byte{7}, 700_000)
+	full := response(t, header.Header{Opcode: 13}, big)
+	rd = wire.NewReader(iotest.HalfReader(bytes.NewReader(append(full, full...))))
+	for i := 0; i < 2; i++ {
+		body, err := rd.Next(&h)
+		require.NoError(t, err)
+		assert.Equal(t, big, body)
+		assert.Equal(t, len(big), cap(body), "the buffer is exactly the body")
+	}
 }
