@@ -292,3 +292,29 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// TestHandWrittenMatches keeps the lower bound honest: it must accept and refuse exactly what
+// UnmarshalBinary does, or it would be measuring less work.
+func TestHandWrittenMatches(t *testing.T) {
+	base, err := sampleHeader.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := 0; off < header.Size; off++ {
+		for _, v := range []byte{0, 1, 0x1e, 0x78, 0x80, 0xff} {
+			f := append([]byte{}, base...)
+			f[off] = v
+			var want, got header.Header
+			werr, gerr := want.UnmarshalBinary(f), handDecode(&got, f)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("byte %d = %#x: UnmarshalBinary %v, hand-written %v", off, v, werr, gerr)
+			}
+			if werr == nil && want != got {
+				t.Fatalf("byte %d = %#x: fields differ: %+v vs %+v", off, v, want, got)
+			}
+		}
+	}
+	if handDecode(new(header.Header), base[:35]) == nil {
+		t.Fatal("hand-written decoder accepts a short header")
+	}
+}
