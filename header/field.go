@@ -124,7 +124,7 @@ type FieldError struct {
 	Field    Field
 	Offset   int         // byte offset of the fault from the start of the frame
 	Found    uint64      // the value found; for a short frame, the bytes that were there
-	Expected uint64      // the value expected; for a short frame, the bytes needed
+	Expected uint64      // the value expected; for a short frame, the bytes needed; for FieldStatus, the status.Set checked
 	Code     status.Code // the Parsec status that classifies the fault
 	Err      error       // the underlying cause, if any: io.ErrUnexpectedEOF, a read error
 }

@@ -45,7 +45,7 @@ type Reader struct {
 	buf     []byte
 	off     int64  // bytes consumed from r
 	start   int64  // offset of the current frame's first byte
-	pending uint32 // body bytes of a frame refused for its size, for Skip
+	pending uint64 // body (and auth) bytes of a frame refused for its size, for Skip
 }
 
 // NewReader returns a Reader of r with the default limit (DefaultLimit), the default status
@@ -151,18 +151,19 @@ func (r *Reader) ReadResponse() (Response, error) {
 	return resp, err
 }
 
-// Skip consumes the body of a frame that Next or NextRequest refused with
-// BodySizeExceedsLimit, without holding it in memory, so that the next frame can be read.
+// Skip consumes the body (and a request's authentication bytes) of a frame that Next or
+// NextRequest refused with BodySizeExceedsLimit, without holding it in memory, so that the
+// next frame can be read.
 // It does nothing when no such body is pending.
 func (r *Reader) Skip() error {
 	for r.pending > 0 {
 		chunk := r.hdr[:]
-		if r.pending < uint32(len(chunk)) {
+		if r.pending < uint64(len(chunk)) {
 			chunk = chunk[:r.pending]
 		}
 		n, err := io.ReadFull(r.r, chunk)
 		r.off += int64(n)
-		r.pending -= uint32(n)
+		r.pending -= uint64(n)
 		if err != nil {
 			have := int(r.off - r.start)
 			need := have + int(r.pending)
@@ -235,7 +236,7 @@ const growStep = 64 << 10
 // reused buffer.
 func (r *Reader) readBody(cl uint32, al uint16) ([]byte, error) {
 	if cl > r.limit {
-		r.pending = cl
+		r.pending = uint64(cl) + uint64(al)
 		return nil, &header.FieldError{Field: header.FieldContentLength, Offset: header.FieldContentLength.Offset(),
 			Found: uint64(cl), Expected: uint64(r.limit), Code: status.BodySizeExceedsLimit}
 	}

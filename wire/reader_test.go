@@ -407,3 +407,20 @@ func TestAnnouncedBodyCostsWhatArrives(t *testing.T) {
 		assert.Equal(t, len(big), cap(body), "the buffer is exactly the body")
 	}
 }
+
+func TestSkipRequestBodyAndAuth(t *testing.T) {
+	big, err := wire.AppendRequest(nil, header.Header{Opcode: 1}, bytes.Repeat([]byte{1}, 100), []byte("auth"))
+	require.NoError(t, err)
+	next, err := wire.AppendRequest(nil, header.Header{Opcode: 9}, nil, nil)
+	require.NoError(t, err)
+	rd := wire.NewReader(bytes.NewReader(append(big, next...)))
+	rd.SetLimit(10)
+	var h header.Header
+	_, _, err = rd.NextRequest(&h)
+	require.ErrorIs(t, err, status.BodySizeExceedsLimit)
+	require.NoError(t, rd.Skip())
+	assert.Equal(t, int64(len(big)), rd.Offset(), "Skip consumes the body and the auth bytes")
+	_, _, err = rd.NextRequest(&h)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(9), h.Opcode)
+}
