@@ -344,3 +344,18 @@ func TestStatusCommand(t *testing.T) {
 	assert.Contains(t, r.stdout, "InvalidHeader")
 	assert.Contains(t, r.stdout, "constant fields in header are invalid")
 }
+
+func TestRequestsFlag(t *testing.T) {
+	req, err := wire.AppendRequest(nil, header.Header{Opcode: 9, AuthType: header.AuthDirect}, []byte{8, 1}, []byte("app"))
+	require.NoError(t, err)
+	req[32] = 0xff // a request's status is not checked
+	p := writeFile(t, "r.hex", []byte(hex.EncodeToString(req)+hex.EncodeToString(req)+"\n"))
+	r := cli(t, "", "decode", "-json", "-requests", p)
+	require.Equal(t, exitOK, r.code, r.stdout)
+	recs := jsonLines(t, r.stdout)
+	require.Len(t, recs, 2, "the auth bytes are part of each frame")
+	assert.Equal(t, "request", recs[1]["kind"])
+	assert.Equal(t, float64(3), recs[1]["auth_length"])
+	assert.Equal(t, float64(len(req)), recs[1]["offset"])
+	assert.Equal(t, exitInvalid, cli(t, "", "decode", p).code, "read as responses, the status 0xff is unknown")
+}

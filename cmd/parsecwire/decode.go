@@ -53,15 +53,17 @@ type record struct {
 }
 
 type decodeFlags struct {
-	format string
-	json   bool
-	limit  uint64
-	seed   bool
-	strict bool
+	format   string
+	requests bool
+	json     bool
+	limit    uint64
+	seed     bool
+	strict   bool
 }
 
 func (f *decodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "format", "auto", "input format: "+strings.Join(formats, "|"))
+	fs.BoolVar(&f.requests, "requests", false, "the frames are requests (client to service), not responses; mock files say which is which")
 	fs.BoolVar(&f.json, "json", false, "print JSON lines")
 	fs.Uint64Var(&f.limit, "limit", wire.DefaultLimit, "body-size limit in bytes (BodySizeExceedsLimit above it)")
 	fs.BoolVar(&f.seed, "seed", false, "accept only the seed document's 40 status codes")
@@ -322,6 +324,13 @@ func decodeOrValidate(name string, args []string, stdin io.Reader, stdout, stder
 		return exitUsage
 	}
 	chunks, failed := openInputs(fs.Args(), f.format, stdin, stderr)
+	if f.requests {
+		for i := range chunks {
+			if !chunks[i].mock {
+				chunks[i].kind = "request"
+			}
+		}
+	}
 	t := tally{byStatus: map[string]int{}, byCode: map[string]int{}}
 	enc := json.NewEncoder(stdout)
 	for _, c := range chunks {

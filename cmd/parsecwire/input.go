@@ -22,6 +22,7 @@ type chunk struct {
 	source string // file name, "-" for stdin
 	line   int    // 1-based line for hex and base64 input; 0 otherwise
 	kind   string // "response" or "request"
+	mock   bool   // from a mock-service test case, which says which kind the frame is
 	data   []byte
 }
 
@@ -169,7 +170,7 @@ func mockCases(name string, data []byte) ([]chunk, error) {
 			if err != nil {
 				return out, fmt.Errorf("%s: case %d: test_data.%s: %v", name, n, f.kind, err)
 			}
-			out = append(out, chunk{source: name, kind: f.kind, data: b})
+			out = append(out, chunk{source: name, kind: f.kind, mock: true, data: b})
 		}
 	}
 	return out, nil
