@@ -15,5 +15,10 @@ if ((${#need[@]})); then
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
-cargo build --release --offline --locked --quiet >&2
+# Cargo.lock pins the crate versions Debian ships today; should an update of those packages
+# replace one, resolve again against what is installed rather than fail.
+if ! cargo build --release --offline --locked --quiet >&2 2>/dev/null; then
+  echo "reference: Cargo.lock does not match the installed crates; resolving again" >&2
+  cargo build --release --offline --quiet >&2
+fi
 echo "$PWD/target/release/parsecwire-reference"
