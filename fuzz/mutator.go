@@ -2,7 +2,6 @@ package fuzz
 
 import (
 	"bytes"
-	"io"
 	"math/rand/v2"
 	"strconv"
 
@@ -113,11 +112,7 @@ func judge(frame []byte, request bool, limit uint32) (error, int) {
 	} else {
 		_, err = rd.Next(&h)
 	}
-	if err == io.EOF {
-		// Nothing at all where a frame was due: the reference fails to read the magic number.
-		err = header.Truncated(0, header.Size, io.ErrUnexpectedEOF)
-	}
-	return err, src.Len()
+	return wire.FrameDue(err), src.Len()
 }
 
 func mutate(frame []byte, kind Kind, rng *rand.Rand, limit uint32) Mutation {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,10 +93,7 @@ func ours(frame []byte, limit uint32, strict, request bool) string {
 	} else {
 		body, err = rd.Next(&h)
 	}
-	if err == io.EOF {
-		err = header.Truncated(0, header.Size, io.ErrUnexpectedEOF)
-	}
-	if err != nil {
+	if err = wire.FrameDue(err); err != nil {
 		c, _ := status.Of(err)
 		return fmt.Sprintf("err status=%d consumed=%d", c, rd.Offset())
 	}

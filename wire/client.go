@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"strconv"
@@ -117,11 +116,7 @@ func (c *Client) RoundTrip(ctx context.Context, req header.Header, body, auth []
 	// Even when the write fails, an answer may be waiting: a service that stops reading at a
 	// bad header answers and closes, and the rest of the request then meets a closed socket.
 	rbody, err := c.r.Next(resp)
-	if err == io.EOF {
-		// Between frames io.EOF is a clean end; here an answer was due.
-		err = header.Truncated(0, header.Size, io.ErrUnexpectedEOF)
-	}
-	if err != nil {
+	if err = FrameDue(err); err != nil {
 		if werr != nil {
 			err = &connError{op: "write request", err: werr}
 		}

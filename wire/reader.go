@@ -276,6 +276,18 @@ func (r *Reader) readBody(cl uint32, al uint16) ([]byte, error) {
 	return b, nil
 }
 
+// FrameDue turns the io.EOF that Next and NextRequest return for a stream that ends cleanly
+// between frames into the error for a frame that was due and never came: a ConnectionError
+// matching io.ErrUnexpectedEOF, as the reference classifies a stream that ends before the
+// magic number. Use it where exactly one frame is expected (an answer, a request). Other
+// errors are returned as they are.
+func FrameDue(err error) error {
+	if err == io.EOF {
+		return header.Truncated(0, header.Size, io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
 // cause turns the io.EOF of a stream that ends inside a frame into io.ErrUnexpectedEOF and
 // keeps every other read error (a deadline, a reset) as it is.
 func cause(err error) error {

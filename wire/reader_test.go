@@ -424,3 +424,15 @@ func TestSkipRequestBodyAndAuth(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint32(9), h.Opcode)
 }
+
+func TestFrameDue(t *testing.T) {
+	rd := wire.NewReader(bytes.NewReader(nil))
+	var h header.Header
+	_, err := rd.Next(&h)
+	require.Equal(t, io.EOF, err, "a stream may end between frames")
+	err = wire.FrameDue(err)
+	assert.ErrorIs(t, err, status.ConnectionError, "where a frame was due, it is a ConnectionError")
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Nil(t, wire.FrameDue(nil))
+	assert.ErrorIs(t, wire.FrameDue(status.InvalidHeader), status.InvalidHeader)
+}

@@ -90,10 +90,7 @@ func expect(req []byte, limit uint32) expectation {
 	rd.SetStrict(true)
 	var h header.Header
 	_, _, err := rd.NextRequest(&h)
-	if err == io.EOF {
-		return expectation{status: status.ConnectionError}
-	}
-	if err != nil {
+	if err = wire.FrameDue(err); err != nil {
 		c, _ := status.Of(err)
 		return expectation{status: c}
 	}

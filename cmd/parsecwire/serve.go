@@ -262,11 +262,9 @@ func (s *server) handle(ctx context.Context, conn net.Conn) {
 		if err == io.EOF && served > 0 {
 			return // a keep-alive client closed between requests
 		}
-		if err == io.EOF {
-			// No byte at all: the reference fails to read the magic number and answers
-			// ConnectionError.
-			err = header.Truncated(0, header.Size, io.ErrUnexpectedEOF)
-		}
+		// No byte at all: the reference fails to read the magic number and answers
+		// ConnectionError.
+		err = wire.FrameDue(err)
 		n := s.next.Add(1) - 1
 		if err != nil {
 			// As the reference service: a response built from the status alone, then close.
