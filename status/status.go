@@ -431,6 +431,7 @@ type UnknownError struct {
 	Set   Set    // the set the value was checked against
 }
 
+// Error names the value (or the name) and InvalidEncoding.
 func (e *UnknownError) Error() string {
 	if e.Name != "" {
 		return "status: unknown status " + strconv.Quote(e.Name) + " (InvalidEncoding)"

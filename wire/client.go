@@ -143,6 +143,7 @@ type ServiceError struct {
 	Opcode uint32      // the request's opcode
 }
 
+// Error names the request's operation and the status with its description.
 func (e *ServiceError) Error() string {
 	op, ok := header.OpcodeName(e.Opcode)
 	if !ok {
@@ -164,6 +165,7 @@ type MismatchError struct {
 	Got, Want uint64
 }
 
+// Error names the field and both values.
 func (e *MismatchError) Error() string {
 	return "wire: response " + e.Field.String() + " " + strconv.FormatUint(e.Got, 10) +
 		" does not echo the request's " + strconv.FormatUint(e.Want, 10)

@@ -1,9 +1,11 @@
 package wire_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -78,4 +80,43 @@ func Example() {
 	// Output:
 	// Success: opcode 1, body 0801
 	// no such key: PsaErrorDoesNotExist
+}
+
+func ExampleReader() {
+	// A capture of four responses: the second has a status outside the table, the third
+	// announces a body above the limit.
+	var capture []byte
+	capture, _ = wire.AppendResponse(capture, header.Header{Opcode: header.OpPing}, []byte{0x08, 0x01})
+	unknown := header.Header{Opcode: 12, Status: 1144}.AppendRaw(nil)
+	capture = append(capture, unknown...)
+	capture, _ = wire.AppendResponse(capture, header.Header{Opcode: 13}, make([]byte, 100))
+	capture, _ = wire.AppendResponse(capture, header.Header{Opcode: 28, Status: status.AdminOperation}, nil)
+
+	rd := wire.NewReader(bytes.NewReader(capture))
+	rd.SetLimit(64)
+	var h header.Header // reused: decoding into it allocates nothing
+	for {
+		body, err := rd.Next(&h) // body is valid until the next call
+		switch {
+		case err == io.EOF:
+			return
+		case errors.Is(err, status.BodySizeExceedsLimit):
+			fmt.Println("too large:", h.ContentLength, "bytes; skipped")
+			if rd.Skip() != nil {
+				return
+			}
+		case errors.Is(err, status.InvalidEncoding):
+			fmt.Println("unknown status", uint16(h.Status), "at offset", rd.FrameOffset())
+		case err != nil:
+			fmt.Println(err) // the stream cannot be trusted past this frame
+			return
+		default:
+			fmt.Printf("%v, %d body bytes\n", h.Status, len(body))
+		}
+	}
+	// Output:
+	// Success, 2 body bytes
+	// unknown status 1144 at offset 38
+	// too large: 100 bytes; skipped
+	// AdminOperation, 0 body bytes
 }

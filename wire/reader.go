@@ -34,6 +34,10 @@ const DefaultLimit = 1 << 20
 // length can announce), and above 64 KiB only as fast as the bytes arrive: a peer that
 // announces a large body and sends less costs what it sent.
 //
+// The Reader makes one Read call per part of a frame (magic number, size field, the rest of
+// the header, the body) so that it never reads past the frame; on a connection, put a
+// bufio.Reader under it, as Client does, to save the system calls.
+//
 // A Reader is not safe for concurrent use.
 type Reader struct {
 	r      io.Reader
