@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,9 @@ func TestFormats(t *testing.T) {
 	}{
 		{"hex by extension", "f.hex", []byte(hexText), "auto", 4},
 		{"hex with white space", "f.hex", []byte(spaced), "auto", 1},
+		{"hex as a C array", "f.hex", []byte(cArray(a) + "\n"), "auto", 1},
+		{"hex as a C array, by content", "dump", []byte(cArray(a) + "\n"), "auto", 1},
+		{"hex with colons", "f", []byte(colons(b) + "\n"), "auto", 1},
 		{"hex by content", "capture", []byte(hexText), "auto", 4},
 		{"hex forced", "f.dat", []byte(hexText), "hex", 4},
 		{"base64 by extension", "f.b64", []byte(b64), "auto", 3},
@@ -358,4 +362,20 @@ func TestRequestsFlag(t *testing.T) {
 	assert.Equal(t, float64(3), recs[1]["auth_length"])
 	assert.Equal(t, float64(len(req)), recs[1]["offset"])
 	assert.Equal(t, exitInvalid, cli(t, "", "decode", p).code, "read as responses, the status 0xff is unknown")
+}
+
+func cArray(b []byte) string {
+	parts := make([]string, len(b))
+	for i, c := range b {
+		parts[i] = fmt.Sprintf("0x%02X", c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func colons(b []byte) string {
+	parts := make([]string, len(b))
+	for i, c := range b {
+		parts[i] = fmt.Sprintf("%02x", c)
+	}
+	return strings.Join(parts, ":")
 }

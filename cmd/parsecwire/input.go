@@ -42,9 +42,7 @@ func readInput(name string, r io.Reader, format string) ([]chunk, error) {
 	case "raw":
 		return []chunk{{source: name, kind: "response", data: data}}, nil
 	case "hex":
-		return lines(name, data, func(s string) ([]byte, error) {
-			return hex.DecodeString(strings.Join(strings.Fields(s), ""))
-		})
+		return lines(name, data, func(s string) ([]byte, error) { return hex.DecodeString(hexClean(s)) })
 	case "base64":
 		return lines(name, data, decodeBase64)
 	case "mock":
@@ -72,7 +70,7 @@ func detect(name string, data []byte) string {
 		return "mock"
 	}
 	text, hexOnly := true, true
-	for _, c := range stripComments(data) {
+	for _, c := range []byte(hexClean(string(stripComments(data)))) {
 		switch {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
 		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
@@ -89,6 +87,13 @@ func detect(name string, data []byte) string {
 		return "base64"
 	}
 	return "raw"
+}
+
+// hexClean drops what hex dumps put between the digits: white space, and the 0x, commas and
+// colons of C arrays and colon-separated dumps ("0x10, 0xa7" or "10:a7").
+func hexClean(s string) string {
+	s = strings.NewReplacer("0x", "", "0X", "", ",", "", ":", "").Replace(s)
+	return strings.Join(strings.Fields(s), "")
 }
 
 func stripComments(data []byte) []byte {
