@@ -283,7 +283,7 @@ const decodeExamples = `
 Examples:
   parsecwire decode testdata/responses.hex
   parsecwire decode -json testdata/broken.hex | jq .code_name
-  xxd -p capture.bin | parsecwire decode -format hex
+  xxd -p capture.bin | tr -d '\n' | parsecwire decode -format hex   # one stream
   parsecwire decode -format raw -limit 4096 capture.bin
   parsecwire decode -strict -seed case.test.yaml
 `
