@@ -1,6 +1,7 @@
 #!/bin/bash -eu
 # Builds every native Go fuzz target of parsecwire for ClusterFuzzLite / OSS-Fuzz.
-# A test (fuzz/clusterfuzzlite_test.go) keeps this list equal to the targets in fuzz/.
+# A test (fuzz/clusterfuzzlite_test.go) keeps these lists equal to the targets in fuzz/
+# and cmd/parsecwire.
 cd "$SRC/parsecwire"
 targets=(
   FuzzHeaderDecode
@@ -12,4 +13,10 @@ targets=(
 )
 for t in "${targets[@]}"; do
   compile_native_go_fuzzer github.com/parsecwire/parsecwire/fuzz "$t" "$t"
+done
+cli_targets=(
+  FuzzScan
+)
+for t in "${cli_targets[@]}"; do
+  compile_native_go_fuzzer github.com/parsecwire/parsecwire/cmd/parsecwire "$t" "$t"
 done

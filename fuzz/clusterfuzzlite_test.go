@@ -13,13 +13,15 @@ import (
 // TestClusterFuzzLiteBuildsEveryTarget keeps .clusterfuzzlite/build.sh and .ci/run in step
 // with the fuzz targets declared in this package.
 func TestClusterFuzzLiteBuildsEveryTarget(t *testing.T) {
-	src, err := os.ReadFile("fuzz_test.go")
-	require.NoError(t, err)
 	var targets []string
-	for _, m := range regexp.MustCompile(`(?m)^func (Fuzz\w+)\(f \*testing\.F\)`).FindAllStringSubmatch(string(src), -1) {
-		targets = append(targets, m[1])
+	for _, file := range []string{"fuzz_test.go", "../cmd/parsecwire/scan_fuzz_test.go"} {
+		src, err := os.ReadFile(file)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`(?m)^func (Fuzz\w+)\(f \*testing\.F\)`).FindAllStringSubmatch(string(src), -1) {
+			targets = append(targets, m[1])
+		}
 	}
-	require.GreaterOrEqual(t, len(targets), 5)
+	require.GreaterOrEqual(t, len(targets), 6)
 	build, err := os.ReadFile("../.clusterfuzzlite/build.sh")
 	require.NoError(t, err)
 	var listed []string
