@@ -6,16 +6,23 @@
 //!   status V             ResponseStatus::try_from(V)
 //!   encode PROVIDER SESSION CONTENT_TYPE OPCODE STATUS BODYHEX
 //!                        the bytes Response::write_to_stream writes
+//!   operation OPCODE HEX ProtobufConverter::body_to_operation of a request body
+//!   result OPCODE HEX    ProtobufConverter::body_to_result of a response body
 //! and answers each with one line:
 //!   ok consumed=N provider=P session=S content_type=C opcode=O status=V body=HEX
 //!   err status=V consumed=N
 //!   ok hex=HEX
+//!   ok canon=HEX         (operation, result: the native value converted back to a body by
+//!                        operation_to_body / result_to_body; canon-err=V when that fails)
+//!   err status=V
 //!
 //! Server mode: `parsecwire-reference serve SOCKET [LIMIT]` does what the Parsec service's
 //! front end does: one request per connection, read with Request::read_from_stream and the
 //! limit; on error Response::from_status(status); on success
 //! Response::from_request_header(header, Success) with an empty body; then close.
 use num_traits::FromPrimitive;
+use parsec_interface::operations::Convert;
+use parsec_interface::operations_protobuf::ProtobufConverter;
 use parsec_interface::requests::request::Request;
 use parsec_interface::requests::response::{Response, ResponseHeader};
 use parsec_interface::requests::{BodyType, Opcode, ProviderId, ResponseStatus};
@@ -103,6 +110,51 @@ fn encode(args: &[&str]) -> Result<String, String> {
     Ok(format!("ok hex={}", to_hex(&out)))
 }
 
+/// A 1.0 header with the given content length and opcode 1, valid as a request and as a
+/// response: the crate builds a body only by reading a frame that carries it.
+fn carrier(body: &[u8]) -> Vec<u8> {
+    let mut c = vec![0x10, 0xa7, 0xc0, 0x5e, 30, 0, 1, 0];
+    c.extend_from_slice(&[0u8; 14]);
+    c.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    c.extend_from_slice(&[0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+    c.extend_from_slice(body);
+    c
+}
+
+fn body(kind: &str, opcode: u32, bytes: &[u8]) -> String {
+    let op = match Opcode::from_u32(opcode) {
+        Some(op) => op,
+        None => return "bad input".to_string(),
+    };
+    let conv = ProtobufConverter;
+    let frame = carrier(bytes);
+    if kind == "operation" {
+        let req = match Request::read_from_stream(&mut Cursor::new(frame), usize::MAX) {
+            Ok(r) => r,
+            Err(s) => return format!("carrier err status={}", s as u16),
+        };
+        match conv.body_to_operation(req.body, op) {
+            Ok(native) => match conv.operation_to_body(native) {
+                Ok(b) => format!("ok canon={}", to_hex(b.bytes())),
+                Err(s) => format!("ok canon-err={}", s as u16),
+            },
+            Err(s) => format!("err status={}", s as u16),
+        }
+    } else {
+        let resp = match Response::read_from_stream(&mut Cursor::new(frame), usize::MAX) {
+            Ok(r) => r,
+            Err(s) => return format!("carrier err status={}", s as u16),
+        };
+        match conv.body_to_result(resp.body, op) {
+            Ok(native) => match conv.result_to_body(native) {
+                Ok(b) => format!("ok canon={}", to_hex(b.bytes())),
+                Err(s) => format!("ok canon-err={}", s as u16),
+            },
+            Err(s) => format!("err status={}", s as u16),
+        }
+    }
+}
+
 fn batch() {
     let stdin = io::stdin();
     let stdout = io::stdout();
@@ -125,6 +177,12 @@ fn batch() {
                 },
                 Err(_) => "bad input".to_string(),
             },
+            ["operation", op, hex] | ["result", op, hex] => {
+                match (op.parse::<u32>(), from_hex(hex.trim_start_matches('-'))) {
+                    (Ok(op), Some(b)) => body(f[0], op, &b),
+                    _ => "bad input".to_string(),
+                }
+            }
             ["encode", rest @ ..] => encode(rest).unwrap_or_else(|e| format!("err {}", e)),
             _ => "bad input".to_string(),
         };
