@@ -18,9 +18,17 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+
 	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/operation"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
 )
@@ -317,4 +325,143 @@ func TestHandWrittenMatches(t *testing.T) {
 	if handDecode(new(header.Header), base[:35]) == nil {
 		t.Fatal("hand-written decoder accepts a short header")
 	}
+}
+
+// Bodies: operation.Validate against proto.Unmarshal of the same bytes into a dynamicpb
+// message built from the same schema (operation's table, turned into a descriptor below), the
+// way a Go program without parsecwire reads a body.
+
+// bodyBenchmarks are the two bodies the issue names: a ListOpcodes result listing the 29
+// opcodes, and a PsaGenerateKey operation with full key attributes.
+func bodyBenchmarks(b *testing.B) []struct {
+	name string
+	op   uint32
+	dir  operation.Dir
+	body []byte
+} {
+	ops, err := operation.Encode(header.OpListOpcodes, operation.Response, operation.Fields{{Name: "opcodes", Value: operation.Opcodes()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	flags := operation.Fields{}
+	for _, f := range []string{"export", "copy", "cache", "encrypt", "decrypt", "sign_message", "verify_message", "sign_hash", "verify_hash", "derive"} {
+		flags = append(flags, operation.Field{Name: f, Value: true})
+	}
+	key, err := operation.Encode(2, operation.Request, operation.Fields{
+		{Name: "key_name", Value: "parsec-benchmark-ecdsa-signing-key"},
+		{Name: "attributes", Value: operation.Fields{
+			{Name: "key_type", Value: operation.Fields{{Name: "ecc_key_pair", Value: operation.Fields{{Name: "curve_family", Value: "SECP_R1"}}}}},
+			{Name: "key_bits", Value: 256},
+			{Name: "key_policy", Value: operation.Fields{
+				{Name: "key_usage_flags", Value: flags},
+				{Name: "key_algorithm", Value: operation.Fields{{Name: "asymmetric_signature", Value: operation.Fields{
+					{Name: "deterministic_ecdsa", Value: operation.Fields{{Name: "hash_alg", Value: operation.Fields{{Name: "specific", Value: "SHA_256"}}}}}}}}},
+			}},
+		}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []struct {
+		name string
+		op   uint32
+		dir  operation.Dir
+		body []byte
+	}{{"ListOpcodes29", header.OpListOpcodes, operation.Response, ops}, {"PsaGenerateKey", 2, operation.Request, key}}
+}
+
+func BenchmarkBodyValidate(b *testing.B) {
+	for _, c := range bodyBenchmarks(b) {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.body)))
+			for b.Loop() {
+				if err := operation.Validate(c.op, c.dir, c.body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkBodyProtoUnmarshal(b *testing.B) {
+	for _, c := range bodyBenchmarks(b) {
+		b.Run(c.name, func(b *testing.B) {
+			m, _ := operation.Lookup(c.op, c.dir)
+			msg := dynamicpb.NewMessage(dynamicDescriptor(b, m))
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.body)))
+			for b.Loop() {
+				if err := proto.Unmarshal(c.body, msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// dynamicDescriptor builds a protobuf descriptor of m and every message it uses, from
+// operation's table, in one proto3 file.
+func dynamicDescriptor(b *testing.B, m *operation.MessageDesc) protoreflect.MessageDescriptor {
+	file := &descriptorpb.FileDescriptorProto{Name: proto.String("bench.proto"), Package: proto.String("bench"),
+		Syntax: proto.String("proto3")}
+	seen := map[string]bool{}
+	flat := func(name string) string { return strings.NewReplacer(".", "_").Replace(name) }
+	var add func(m *operation.MessageDesc)
+	add = func(m *operation.MessageDesc) {
+		if seen[m.Name] {
+			return
+		}
+		seen[m.Name] = true
+		d := &descriptorpb.DescriptorProto{Name: proto.String(flat(m.Name))}
+		if m.Oneof != "" {
+			d.OneofDecl = []*descriptorpb.OneofDescriptorProto{{Name: proto.String(m.Oneof)}}
+		}
+		for _, f := range m.Fields {
+			fd := &descriptorpb.FieldDescriptorProto{Name: proto.String(f.Name), Number: proto.Int32(int32(f.Number)),
+				Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()}
+			if f.Repeated {
+				fd.Label = descriptorpb.FieldDescriptorProto_LABEL_REPEATED.Enum()
+			}
+			if f.Oneof {
+				fd.OneofIndex = proto.Int32(0)
+			}
+			switch f.Kind {
+			case operation.KindBool:
+				fd.Type = descriptorpb.FieldDescriptorProto_TYPE_BOOL.Enum()
+			case operation.KindUint32:
+				fd.Type = descriptorpb.FieldDescriptorProto_TYPE_UINT32.Enum()
+			case operation.KindUint64:
+				fd.Type = descriptorpb.FieldDescriptorProto_TYPE_UINT64.Enum()
+			case operation.KindString:
+				fd.Type = descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum()
+			case operation.KindBytes:
+				fd.Type = descriptorpb.FieldDescriptorProto_TYPE_BYTES.Enum()
+			case operation.KindEnum:
+				fd.Type = descriptorpb.FieldDescriptorProto_TYPE_ENUM.Enum()
+				fd.TypeName = proto.String(".bench." + flat(f.Enum.Name))
+				if !seen[f.Enum.Name] {
+					seen[f.Enum.Name] = true
+					e := &descriptorpb.EnumDescriptorProto{Name: proto.String(flat(f.Enum.Name))}
+					for _, v := range f.Enum.Values {
+						e.Value = append(e.Value, &descriptorpb.EnumValueDescriptorProto{
+							Name: proto.String(flat(f.Enum.Name) + "_" + v.Name), Number: proto.Int32(v.Number)})
+					}
+					file.EnumType = append(file.EnumType, e)
+				}
+			case operation.KindMessage:
+				fd.Type = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum()
+				fd.TypeName = proto.String(".bench." + flat(f.Message.Name))
+				add(f.Message)
+			}
+			d.Field = append(d.Field, fd)
+		}
+		file.MessageType = append(file.MessageType, d)
+	}
+	add(m)
+	fd, err := protodesc.NewFile(file, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fd.Messages().ByName(protoreflect.Name(flat(m.Name)))
 }
