@@ -114,7 +114,8 @@ func ExampleClient_Call() {
 	}
 	defer c.Close()
 	fs, err := c.Call(ctx, header.Header{Opcode: header.OpListOpcodes}, operation.Fields{{Name: "provider_id", Value: 1}}, nil)
-	fmt.Print(fs, err, "\n")
+	fmt.Print(fs)
+	fmt.Println(err)
 	// Output:
 	// wire protocol 1 0 <nil>
 	// opcodes: [1]
