@@ -284,3 +284,35 @@ func TestErrorMessage(t *testing.T) {
 	assert.EqualError(t, err, "parsec body: ListOpcodes response: opcodes[0] at offset 2: not an opcode the reference knows, found 99 (OpcodeDoesNotExist)")
 	assert.True(t, errors.Is(err, status.OpcodeDoesNotExist))
 }
+
+func TestFrame(t *testing.T) {
+	bad := []byte{0x08, 0x80, 0x02} // a Ping result announcing version 256
+	for _, c := range []struct {
+		name string
+		h    header.Header
+		dir  operation.Dir
+		read bool
+	}{
+		{"success response", header.Header{Opcode: header.OpPing}, operation.Response, true},
+		{"failed response", header.Header{Opcode: header.OpPing, Status: status.PsaErrorGenericError}, operation.Response, false},
+		{"not protobuf", header.Header{Opcode: header.OpPing, ContentType: 1}, operation.Response, false},
+		{"unknown opcode", header.Header{Opcode: 23}, operation.Response, false},
+		{"request", header.Header{Opcode: header.OpPing}, operation.Request, true},
+	} {
+		_, read := operation.ForFrame(&c.h, c.dir)
+		assert.Equal(t, c.read, read, c.name)
+		err := operation.ValidateFrame(&c.h, c.dir, bad)
+		fs, derr := operation.DecodeFrame(&c.h, c.dir, bad)
+		if c.read && c.dir == operation.Response {
+			assert.ErrorIs(t, err, status.InvalidEncoding, c.name)
+			assert.Equal(t, err, derr, c.name)
+			assert.Equal(t, uint32(256), fs.Get("wire_protocol_version_maj"), c.name)
+			continue
+		}
+		if !c.read {
+			assert.NoError(t, err, c.name)
+			assert.NoError(t, derr, c.name)
+			assert.Nil(t, fs, c.name)
+		}
+	}
+}
