@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -163,4 +164,22 @@ func TestSamplesCut(t *testing.T) {
 			assert.LessOrEqual(t, dataBytes(drain(t, src)), i, "%s cut at %d", file, i)
 		}
 	}
+}
+
+// TestReadmeCaptureExample keeps the README's capture example identical to ExampleNewPcap,
+// which the tests compile and run.
+func TestReadmeCaptureExample(t *testing.T) {
+	src, err := os.ReadFile("example_pcap_test.go")
+	require.NoError(t, err)
+	s := string(src)
+	begin := strings.Index(s, "// example:begin\n")
+	end := strings.Index(s, "\t// example:end")
+	require.True(t, begin >= 0 && end > begin)
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(s[begin+len("// example:begin\n"):end], "\n"), "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "\t"))
+	}
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), "```go\n"+strings.Join(lines, "\n")+"\n```")
 }
