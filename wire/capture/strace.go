@@ -134,6 +134,11 @@ func (s *straceReader) Next() (Segment, error) {
 			if len(s.carry) == 0 {
 				s.line, s.off = s.lines.line, s.lines.off
 			}
+			if len(s.carry)+i > maxLogLine {
+				s.carry = s.carry[:0]
+				s.fail("line longer than " + strconv.Itoa(maxLogLine) + " bytes: skipped")
+				continue
+			}
 			s.carry = append(s.carry, line[:i]...)
 			continue
 		}
