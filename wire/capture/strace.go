@@ -288,7 +288,7 @@ func straceDataCall(name string) bool {
 func straceTracked(name string) bool {
 	switch name {
 	case "socket", "connect", "accept", "accept4", "close", "shutdown", "dup", "dup2", "dup3",
-		"fcntl", "fcntl64", "clone", "clone3", "fork", "vfork":
+		"fcntl", "fcntl64", "clone", "clone3", "fork", "vfork", "sendfile", "sendfile64", "splice":
 		return true
 	}
 	return straceDataCall(name)
@@ -333,6 +333,17 @@ func (s *straceReader) call(tid, name, text string) {
 		return
 	}
 	switch name {
+	case "sendfile", "sendfile64":
+		// sendfile(out, in, offset, count): bytes sent that the log does not show.
+		s.unseen(tid, fd, deco, outgoing, ret)
+	case "splice":
+		// splice(in, off_in, out, off_out, len, flags): either end may be a socket.
+		s.unseen(tid, fd, deco, incoming, ret)
+		if len(args) > 2 {
+			if out, outDeco, ok := straceFD(args[2]); ok {
+				s.unseen(tid, out, outDeco, outgoing, ret)
+			}
+		}
 	case "socket":
 		s.open(tid, ret, retDeco, roleUnknown)
 	case "accept", "accept4":
@@ -589,6 +600,18 @@ func (s *straceReader) segment(c *straceConn, side int) Segment {
 	return seg
 }
 
+// unseen records n bytes that a call moved on a connection without showing them: a gap.
+func (s *straceReader) unseen(tid string, fd int64, deco string, side int, n int64) {
+	kind, _, _ := straceDecoration(deco)
+	t := s.tasks[tid]
+	if n <= 0 || kind == fdOther || t == nil || t.fds[fd] == nil {
+		return // only a connection already known: the other end of a splice is often a file
+	}
+	seg := s.segment(t.fds[fd], side)
+	seg.Missing = n
+	s.q.push(seg)
+}
+
 // data reads the bytes of a data call.
 func (s *straceReader) data(tid, name string, fd int64, deco string, args []string, ret int64) {
 	side := incoming
@@ -598,6 +621,11 @@ func (s *straceReader) data(tid, name string, fd int64, deco string, args []stri
 	}
 	if len(args) < 2 {
 		s.fail(name + ": no buffer argument")
+		return
+	}
+	// MSG_PEEK leaves the bytes in the socket: the next read returns them again.
+	if (name == "recv" || name == "recvfrom") && len(args) > 3 && strings.Contains(args[3], "MSG_PEEK") ||
+		name == "recvmsg" && len(args) > 2 && strings.Contains(args[2], "MSG_PEEK") {
 		return
 	}
 	var (

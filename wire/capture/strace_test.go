@@ -229,6 +229,17 @@ clone(child_stack=0x1, flags=CLONE_VM|CLONE_FILES|CLONE_THREAD) = 51
 			},
 		},
 		{
+			name: "MSG_PEEK moves nothing; sendfile and splice move bytes the log does not show",
+			log: `10  connect(3, {sa_family=AF_UNIX}, 14) = 0
+10  recvfrom(3, "\x01", 1, MSG_PEEK, NULL, NULL) = 1
+10  recvmsg(3, {msg_iov=[{iov_base="\x01", iov_len=1}], msg_iovlen=1}, MSG_PEEK) = 1
+10  recvfrom(3, "\x01", 1, 0, NULL, NULL) = 1
+10  sendfile(3, 4</tmp/request.bin>, NULL, 36) = 36
+10  splice(5<pipe:[9]>, NULL, 3, NULL, 7, 0) = 7
+`,
+			want: []string{"pid 10 fd 3|response|01|start", "pid 10 fd 3|request||start|missing=36", "pid 10 fd 3|request||missing=7"},
+		},
+		{
 			name: "strings without -x: printable bytes, C and octal escapes",
 			log: `10  connect(3, {sa_family=AF_UNIX}, 14) = 0
 10  write(3, "ab\n\t\"\\\0\1\377\0011", 11) = 11
