@@ -100,7 +100,7 @@ func NewPcap(r io.Reader) (Source, error) {
 
 // Bounds on memory, whatever the file says.
 const (
-	pcapMaxRecord     = 8 << 20  // bytes read for one record, blocks skipped on the way included
+	pcapMaxRecord     = 2 << 20  // bytes read for one record, blocks skipped on the way included
 	pcapMaxConnBuffer = 4 << 20  // bytes held per connection waiting for a lost segment
 	pcapMaxBuffer     = 64 << 20 // the same, all connections together
 	pcapMaxConns      = 1 << 14  // open connections
