@@ -87,7 +87,7 @@ func (s *socatReader) Next() (Segment, error) {
 			continue
 		}
 		if tooLong {
-			s.fail(s.lines.line, s.lines.off, "line longer than "+strconv.Itoa(maxLogLine)+" bytes: skipped")
+			s.fail(s.lines.line, s.lines.off, "line longer than "+strconv.Itoa(s.lines.max)+" bytes: skipped")
 			continue
 		}
 		s.handle(b)

@@ -124,7 +124,7 @@ func (s *straceReader) Next() (Segment, error) {
 		}
 		if tooLong {
 			s.line, s.off = s.lines.line, s.lines.off
-			s.fail("line longer than " + strconv.Itoa(maxLogLine) + " bytes: skipped")
+			s.fail("line longer than " + strconv.Itoa(s.lines.max) + " bytes: skipped")
 			continue
 		}
 		line := string(b)
@@ -134,9 +134,9 @@ func (s *straceReader) Next() (Segment, error) {
 			if len(s.carry) == 0 {
 				s.line, s.off = s.lines.line, s.lines.off
 			}
-			if len(s.carry)+i > maxLogLine {
+			if len(s.carry)+i > s.lines.max {
 				s.carry = s.carry[:0]
-				s.fail("line longer than " + strconv.Itoa(maxLogLine) + " bytes: skipped")
+				s.fail("line longer than " + strconv.Itoa(s.lines.max) + " bytes: skipped")
 				continue
 			}
 			s.carry = append(s.carry, line[:i]...)
