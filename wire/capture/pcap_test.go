@@ -309,6 +309,16 @@ func TestPcapBadInput(t *testing.T) {
 		require.Len(t, got, 2)
 		assert.True(t, strings.HasPrefix(got[0], "error: packet 4: "), got[0])
 		assert.Equal(t, conn4+"|request|abc|start", got[1])
+
+		badIP := good(tcpSeg{0, "A", 101, "abc"})
+		badIP[14] = 0x43 // IPv4 with a header length of 12 bytes
+		src, err := NewPcap(bytes.NewReader(pcapFile(binary.LittleEndian, false, 1, 65535, [][]byte{badIP})))
+		require.NoError(t, err)
+		_, err = src.Next()
+		var ie *InputError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, int64(24), ie.Offset, "the offset of the packet's record")
+		assert.True(t, strings.HasPrefix(err.Error(), "offset 24: pcap: packet 1: "), err.Error())
 	})
 	t.Run("not TCP: skipped; an unsupported link type: said once", func(t *testing.T) {
 		udp := good(handshake[0])

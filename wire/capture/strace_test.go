@@ -240,6 +240,15 @@ clone(child_stack=0x1, flags=CLONE_VM|CLONE_FILES|CLONE_THREAD) = 51
 			want: []string{"pid 10 fd 3|response|01|start", "pid 10 fd 3|request||start|missing=36", "pid 10 fd 3|request||missing=7"},
 		},
 		{
+			name: "an iovec array that strace did not print in full; a recvmsg that got nothing",
+			log: `10  connect(3, {sa_family=AF_UNIX}, 14) = 0
+10  writev(3, [{iov_base="\x01", iov_len=1}, {iov_base="\x02", iov_len=1}, ...], 40) = 40
+10  recvmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[], msg_iovlen=0, msg_controllen=0, msg_flags=0}, 0) = 0
+10  readv(3, [{iov_base=0x7ffd, iov_len=4}], 1) = 4
+`,
+			want: []string{"pid 10 fd 3|request|0102|start|missing=38", "pid 10 fd 3|response||start|end", "error line 4: readv: the buffer is not a string"},
+		},
+		{
 			name: "strings without -x: printable bytes, C and octal escapes",
 			log: `10  connect(3, {sa_family=AF_UNIX}, 14) = 0
 10  write(3, "ab\n\t\"\\\0\1\377\0011", 11) = 11
@@ -286,6 +295,15 @@ garbage that is not strace at all (((
 			hasPrefixes(t, tt.want, drain(t, capture.NewStrace(strings.NewReader(tt.log))))
 		})
 	}
+}
+
+func TestInputErrorMessage(t *testing.T) {
+	_, err := capture.NewStrace(strings.NewReader("1  connect(3, {}, 1) = 0\n1  write(3, \"\\x1\", 1) = 1\n")).Next()
+	var ie *capture.InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, 2, ie.Line)
+	assert.Equal(t, int64(25), ie.Offset)
+	assert.Equal(t, "line 2: strace: write: the buffer is not a string strace writes: \"\\\"\\\\x1\\\"\"", err.Error())
 }
 
 // straceSample is a log with every kind of line the reader handles, for the hostile tests.
