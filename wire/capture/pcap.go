@@ -145,6 +145,8 @@ type pcapReader struct {
 	packets     int64
 	lastFlush   time.Time
 	unsupported map[layers.LinkType]bool
+	fast        pcapFast
+	ctx         pcapContext // the reassembly keeps it with queued bytes; its capture info is not used
 	q           segQueue
 	arena       []byte // the data of the queued segments
 	done        bool
@@ -227,6 +229,14 @@ func (p *pcapReader) packet() {
 		}
 		return
 	}
+	if flow, tcp, ok := p.fast.decode(link, data); ok {
+		p.housekeeping(ci.Timestamp)
+		p.ctx.ci = ci
+		p.asm.AssembleWithContext(flow, tcp, &p.ctx)
+		return
+	}
+	// The general decoder: IPv6 extension headers, VLAN stacks and the rest, and the
+	// reasons of packets that do not decode.
 	pkt := gopacket.NewPacket(data, dec, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 	tcpLayer, _ := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
 	netLayer := pkt.NetworkLayer()
@@ -241,7 +251,8 @@ func (p *pcapReader) packet() {
 		return
 	}
 	p.housekeeping(ci.Timestamp)
-	p.asm.AssembleWithContext(netLayer.NetworkFlow(), tcpLayer, &pcapContext{ci: ci})
+	p.ctx.ci = ci
+	p.asm.AssembleWithContext(netLayer.NetworkFlow(), tcpLayer, &p.ctx)
 }
 
 // pcapIPOrNone: a packet whose failure to decode is ours to report (it is, or may be, IP).
@@ -282,6 +293,84 @@ func pcapDecoder(link layers.LinkType) (gopacket.Decoder, bool) {
 		return layers.LayerTypeIPv6, true
 	}
 	return nil, false
+}
+
+// pcapFast decodes the common packets (link header, IPv4 or IPv6, TCP) into layers it
+// reuses, with no allocation; anything else goes to gopacket.NewPacket.
+type pcapFast struct {
+	eth     layers.Ethernet
+	sll     layers.LinuxSLL
+	sll2    layers.LinuxSLL2
+	lo      layers.Loopback
+	ip4     layers.IPv4
+	ip6     layers.IPv6
+	tcp     layers.TCP
+	payload gopacket.Payload
+	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
+	decoded []gopacket.LayerType
+}
+
+func (f *pcapFast) decode(link layers.LinkType, data []byte) (gopacket.Flow, *layers.TCP, bool) {
+	var first gopacket.LayerType
+	switch link {
+	case layers.LinkTypeEthernet:
+		first = layers.LayerTypeEthernet
+	case layers.LinkTypeLinuxSLL:
+		first = layers.LayerTypeLinuxSLL
+	case layers.LinkTypeLinuxSLL2:
+		first = layers.LayerTypeLinuxSLL2
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		first = layers.LayerTypeLoopback
+	case layers.LinkTypeIPv4:
+		first = layers.LayerTypeIPv4
+	case layers.LinkTypeIPv6:
+		first = layers.LayerTypeIPv6
+	case layers.LinkTypeRaw, 12, 14:
+		if len(data) == 0 {
+			return gopacket.Flow{}, nil, false
+		}
+		switch data[0] >> 4 {
+		case 4:
+			first = layers.LayerTypeIPv4
+		case 6:
+			first = layers.LayerTypeIPv6
+		default:
+			return gopacket.Flow{}, nil, false
+		}
+	default:
+		return gopacket.Flow{}, nil, false
+	}
+	parser := f.parsers[first]
+	if parser == nil {
+		if f.parsers == nil {
+			f.parsers = make(map[gopacket.LayerType]*gopacket.DecodingLayerParser)
+		}
+		parser = gopacket.NewDecodingLayerParser(first, &f.eth, &f.sll, &f.sll2, &f.lo, &f.ip4, &f.ip6, &f.tcp, &f.payload)
+		parser.IgnoreUnsupported = true
+		f.parsers[first] = parser
+	}
+	if err := parser.DecodeLayers(data, &f.decoded); err != nil {
+		return gopacket.Flow{}, nil, false
+	}
+	var flow gopacket.Flow
+	haveIP, haveTCP := false, false
+	for _, t := range f.decoded {
+		switch t {
+		case layers.LayerTypeIPv4:
+			if f.ip4.Flags&layers.IPv4MoreFragments != 0 || f.ip4.FragOffset != 0 {
+				return gopacket.Flow{}, nil, false
+			}
+			flow, haveIP = f.ip4.NetworkFlow(), true
+		case layers.LayerTypeIPv6:
+			flow, haveIP = f.ip6.NetworkFlow(), true
+		case layers.LayerTypeTCP:
+			haveTCP = true
+		}
+	}
+	if !haveIP || !haveTCP {
+		return gopacket.Flow{}, nil, false
+	}
+	return flow, &f.tcp, true
 }
 
 type pcapContext struct{ ci gopacket.CaptureInfo }
