@@ -206,6 +206,14 @@ clone(child_stack=0x1, flags=CLONE_VM|CLONE_FILES|CLONE_THREAD) = 51
 			want: []string{"pid 10 fd 3|response|02|start"},
 		},
 		{
+			name: "-y: socket:[inode] joins a thread; a path decoration on a Unix socket is the service's",
+			log: `10  connect(3<socket:[500]>, {sa_family=AF_UNIX}, 14) = 0
+12  read(3<socket:[500]>, "\x02", 1) = 1
+10  read(4<UNIX:[600,"/run/parsec/parsec.sock"]>, "\x03", 1) = 1
+`,
+			want: []string{"pid 10 fd 3|response|02|start", "pid 10 fd 4|request|03|start"},
+		},
+		{
 			name: "a fork gets a copy: the connection ends when both close",
 			log: `10  connect(3, {sa_family=AF_UNIX}, 14) = 0
 10  fork() = 13
