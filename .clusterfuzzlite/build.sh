@@ -20,3 +20,6 @@ cli_targets=(
 for t in "${cli_targets[@]}"; do
   compile_native_go_fuzzer github.com/parsecwire/parsecwire/cmd/parsecwire "$t" "$t"
 done
+compile_native_go_fuzzer github.com/parsecwire/parsecwire/wire/capture FuzzStrace FuzzStrace
+compile_native_go_fuzzer github.com/parsecwire/parsecwire/wire/capture FuzzSocat FuzzSocat
+compile_native_go_fuzzer github.com/parsecwire/parsecwire/wire/capture FuzzPcap FuzzPcap

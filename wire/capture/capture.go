@@ -51,6 +51,12 @@ type Segment struct {
 	Missing int64
 	// End says that this direction of the connection ended after Data (close, FIN).
 	End bool
+	// Reverse tells the two directions of a connection apart when Dir is DirUnknown: the
+	// segments with Reverse set travel the other way from those without (strace: read by the
+	// traced process rather than written; pcap: towards the side that sent the connection's
+	// first packet). The caller that decides which side is the client uses it. It is false
+	// whenever Dir is known.
+	Reverse bool
 }
 
 // Source yields the segments of one input, in capture order.
