@@ -291,3 +291,27 @@ func TestServeUsage(t *testing.T) {
 	bad := writeFile(t, "x.yaml", []byte("test_data:\n  request: "+base64.StdEncoding.EncodeToString([]byte{1})+"\n"))
 	assert.Equal(t, exitUsage, serveMain(context.Background(), []string{"-cases", filepath.Dir(bad)}, &out, &errb, nil))
 }
+
+func TestServeSocketFlags(t *testing.T) {
+	ts := startServe(t, "-mode", "0640", "-max-conns", "8")
+	st, err := os.Stat(ts.socket)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), st.Mode().Perm())
+	assert.Contains(t, ts.stderr.String(), "at most 8 connections at once")
+
+	// A second server on the same path: refused, and the first goes on.
+	var out, errb bytes.Buffer
+	assert.Equal(t, exitUsage, serveMain(context.Background(), []string{"-socket", ts.socket}, &out, &errb, nil))
+	assert.Contains(t, errb.String(), "another server is listening there")
+	req, err := wire.AppendRequest(nil, header.Header{Opcode: header.OpPing}, nil, nil)
+	require.NoError(t, err)
+	assert.Len(t, exchange(t, ts.socket, req), header.Size+2)
+
+	for _, bad := range [][]string{{"-mode", "rw"}, {"-mode", "1777"}, {"-max-conns", "0"}} {
+		errb.Reset()
+		assert.Equal(t, exitUsage, serveMain(context.Background(), append([]string{"-socket", filepath.Join(t.TempDir(), "s")}, bad...), &out, &errb, nil), "%v", bad)
+		assert.Contains(t, errb.String(), bad[0])
+	}
+	ts.stop()
+	assert.Contains(t, ts.stdout.String(), "1 connections, 1 requests; responses by status: Success 1")
+}

@@ -74,6 +74,10 @@ func (e Entry) String() string {
 		return s + "unreadable (" + e.Err.Error() + ")"
 	case e.Dropped && e.Note == "":
 		return s + opName(e.Header.Opcode) + ": no answer"
+	case e.Note == "" && e.Sent >= 34:
+		return s + opName(e.Header.Opcode) + " answered " + statusName(e.Status)
+	case e.Note == "":
+		return s + opName(e.Header.Opcode) + ": sent " + strconv.Itoa(e.Sent) + " bytes"
 	}
 	return s + e.Note
 }
@@ -126,13 +130,17 @@ func StatusCounts(m map[uint16]uint64) string {
 	sort.Ints(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		name := strconv.Itoa(k)
-		if c := status.Code(k); c.Known() {
-			name = c.String()
-		}
-		parts[i] = name + " " + strconv.FormatUint(m[uint16(k)], 10)
+		parts[i] = statusName(uint16(k)) + " " + strconv.FormatUint(m[uint16(k)], 10)
 	}
 	return orNone(strings.Join(parts, ", "))
+}
+
+// statusName is the name of a known status, the number of another.
+func statusName(v uint16) string {
+	if c := status.Code(v); c.Known() {
+		return c.String()
+	}
+	return strconv.Itoa(int(v))
 }
 
 func orNone(s string) string {
@@ -487,11 +495,14 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// Requests returns the request log: the most recent MaxLog exchanges, oldest first.
+// Requests returns the request log: the most recent MaxLog exchanges to end, in the order of
+// their sequence numbers.
 func (s *Server) Requests() []Entry {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Entry(nil), s.log...)
+	out := append([]Entry(nil), s.log...)
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
 }
 
 // record ends an exchange: counts, log, callback.
