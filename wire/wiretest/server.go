@@ -197,6 +197,8 @@ type Server struct {
 	connWG   sync.WaitGroup // the connections
 	slots    chan struct{}
 
+	raw func(c net.Conn, id uint64) // Tap: a connection handled as bytes, not as requests
+
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
 	log     []Entry
@@ -422,6 +424,10 @@ func (s *Server) Serve() error {
 				<-s.slots
 				s.connWG.Done()
 			}()
+			if s.raw != nil {
+				s.raw(c, cn.id)
+				return
+			}
 			cn.serve()
 		}()
 	}
