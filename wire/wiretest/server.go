@@ -358,17 +358,22 @@ func removeStale(path string) error {
 	return fmt.Errorf("%s: cannot tell whether a server listens there: %w", path, err)
 }
 
+// burstQuiet is how long accepts must go without a failure for the next failure to start a
+// new burst, logged again.
+const burstQuiet = 5 * time.Second
+
 // Serve accepts connections until Close, and serves each in its own goroutine. Accept
 // failures (out of file descriptors: EMFILE, ENFILE) are retried after a pause that doubles
-// from 5 ms to 1 s, as net/http does, and logged once per burst; Serve returns only when
+// from 5 ms to 1 s, as net/http does, and logged once per burst (when it starts, and at the
+// first success after it), then only counted in Stats; Serve returns only when
 // the server closes, or when its listener is closed by someone else.
 func (s *Server) Serve() error {
 	if s.ln == nil {
 		return errors.New("wiretest: Serve before Listen")
 	}
 	var delay time.Duration
-	var burst uint64
-	var burstStart time.Time
+	var burst, logged uint64 // failures in this burst, and when its recovery was logged
+	var burstStart, lastFail time.Time
 	for {
 		select {
 		case s.slots <- struct{}{}:
@@ -389,11 +394,16 @@ func (s *Server) Serve() error {
 			s.mu.Lock()
 			s.stats.AcceptFails++
 			s.mu.Unlock()
-			if burst == 0 {
-				burstStart = time.Now()
+			now := time.Now()
+			if burst == 0 || now.Sub(lastFail) > burstQuiet {
+				if burst > 0 {
+					s.errorf("accept: the previous burst ended after %d failures in %v", burst, lastFail.Sub(burstStart).Round(time.Millisecond))
+				}
+				burst, logged, burstStart = 0, 0, now
 				s.errorf("accept: %v; retrying, with pauses up to 1s, until it succeeds", err)
 			}
 			burst++
+			lastFail = now
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 			t := time.NewTimer(delay)
 			select {
@@ -404,10 +414,12 @@ func (s *Server) Serve() error {
 			}
 			continue
 		}
-		if burst > 0 {
-			s.errorf("accept: succeeded again after %d failures in %v", burst, time.Since(burstStart).Round(time.Millisecond))
-			burst, delay = 0, 0
+		if burst > 0 && logged == 0 {
+			s.errorf("accept: succeeded again after %d failures in %v; failures less than %v apart are counted, not logged",
+				burst, time.Since(burstStart).Round(time.Millisecond), burstQuiet)
+			logged = burst
 		}
+		delay = 0
 		s.mu.Lock()
 		cn := &conn{s: s, c: c, id: s.nconn}
 		s.nconn++
