@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -234,6 +235,8 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		}
 		switch {
 		case o.Busy:
+		case o.Status != nil && o.StatusName == "": // a value outside the table
+			byStatus[strconv.Itoa(int(*o.Status))]++
 		case o.Status != nil:
 			byStatus[o.StatusName]++
 		default:

@@ -17,6 +17,7 @@ import (
 // no key called "missing" (PsaExportKey, opcode 12, fails) that otherwise answers as the
 // default service does.
 func Example() {
+	// example:begin
 	srv := wiretest.NewServer(wiretest.HandlerFunc(func(w wiretest.ResponseWriter, r *wiretest.Request) {
 		if r.Header.Opcode == 12 {
 			_ = w.WriteResponse(header.Header{Provider: r.Header.Provider, Session: r.Header.Session,
@@ -26,6 +27,8 @@ func Example() {
 		wiretest.Default.ServeParsec(w, r)
 	}))
 	defer srv.Close()
+	// point the client at srv.Path, or PARSEC_SERVICE_ENDPOINT at srv.Endpoint()
+	// example:end
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
