@@ -20,6 +20,7 @@ import (
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
+	"github.com/parsecwire/parsecwire/wire/wiretest"
 )
 
 type syncBuffer struct {
@@ -90,10 +91,10 @@ func exchange(t *testing.T, sock string, req []byte) []byte {
 func caseFrames(t *testing.T, file string) (req, resp []byte) {
 	data, err := os.ReadFile(filepath.Join("../../testdata/mock", file))
 	require.NoError(t, err)
-	chunks, err := mockCases(file, data)
+	cases, err := wiretest.ParseCases(file, data)
 	require.NoError(t, err)
-	require.Len(t, chunks, 2)
-	return chunks[0].data, chunks[1].data
+	require.Len(t, cases, 1)
+	return cases[0].Request, cases[0].Response
 }
 
 func TestServeScripted(t *testing.T) {

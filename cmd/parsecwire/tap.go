@@ -148,7 +148,8 @@ func tapMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	t.Close()
 	code := exitOK
 	if t.Capture != nil {
-		if err := t.Capture.Flush(); err == nil {
+		err := t.Capture.Flush()
+		if err == nil {
 			err = capBuf.Flush()
 		}
 		if cerr := capFile.Close(); err == nil {

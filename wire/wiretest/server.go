@@ -191,9 +191,9 @@ type Server struct {
 	lock     *os.File
 	lockPath string
 	tempDir  string
-	started  bool
 	closing  chan struct{}
-	acceptWG sync.WaitGroup // the accept loop
+	closed   bool           // set by Close, under mu: no Serve loop starts after it
+	acceptWG sync.WaitGroup // the Serve loops
 	connWG   sync.WaitGroup // the connections
 	slots    chan struct{}
 
@@ -246,11 +246,7 @@ func (s *Server) Start() {
 	if err := s.Listen(); err != nil {
 		panic("wiretest: " + err.Error())
 	}
-	s.acceptWG.Add(1)
-	go func() {
-		defer s.acceptWG.Done()
-		_ = s.Serve()
-	}()
+	go func() { _ = s.Serve() }()
 }
 
 // Endpoint returns the socket as PARSEC_SERVICE_ENDPOINT spells it: unix:PATH.
@@ -371,6 +367,16 @@ func (s *Server) Serve() error {
 	if s.ln == nil {
 		return errors.New("wiretest: Serve before Listen")
 	}
+	// Close waits for this loop, so that a connection it accepts as Close begins is
+	// handed over, and answered, rather than lost.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.acceptWG.Add(1)
+	s.mu.Unlock()
+	defer s.acceptWG.Done()
 	var delay time.Duration
 	var burst, logged uint64 // failures in this burst, and when its recovery was logged
 	var burstStart, lastFail time.Time
@@ -462,6 +468,9 @@ func (s *Server) Close() {
 		if s.closing == nil {
 			return
 		}
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
 		close(s.closing)
 		if s.ln != nil {
 			s.ln.Close() // a Unix listener removes its socket file
