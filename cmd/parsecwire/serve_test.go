@@ -152,12 +152,10 @@ func TestServeBadRequests(t *testing.T) {
 	conn, err := net.Dial("unix", ts.socket)
 	require.NoError(t, err)
 	defer conn.Close()
-	require.NoError(t, conn.SetReadDeadline(time.Now().Add(3*time.Second)))
-	start := time.Now()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(30*time.Second)))
 	n, err := conn.Read(make([]byte, 1))
 	assert.Equal(t, 0, n)
-	assert.ErrorIs(t, err, io.EOF)
-	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.ErrorIs(t, err, io.EOF, "closed by the server at its timeout, not by our deadline")
 }
 
 func TestServeKeepAlive(t *testing.T) {
