@@ -288,7 +288,7 @@ func dialBusy(socket string, timeout time.Duration) (net.Conn, int, error) {
 	deadline := time.Now().Add(timeout)
 	pause := time.Millisecond
 	for tries := 0; ; tries++ {
-		conn, err := net.DialTimeout("unix", socket, time.Until(deadline))
+		conn, err := net.DialTimeout("unix", socket, timeout)
 		if err == nil || !errors.Is(err, syscall.EAGAIN) || time.Now().Add(pause).After(deadline) {
 			return conn, tries, err
 		}

@@ -83,13 +83,14 @@ func (e Entry) String() string {
 }
 
 // Stats counts what a Server did. The counts are of what clients were sent: an answer is
-// counted when all its bytes were written, by the status field of those bytes.
+// counted when any of its bytes were written, by the status field of those bytes (an answer
+// cut before it, by a mutation or by a failed write, is counted apart).
 type Stats struct {
 	Connections uint64            // connections accepted
-	Answered    uint64            // answers written whole
+	Answered    uint64            // answers of which bytes were written
 	Dropped     uint64            // connections closed without an answer (see Entry.Dropped)
 	ByStatus    map[uint16]uint64 // answers by the status field sent
-	Cut         uint64            // answers written whole that end before the status field (mutated)
+	Cut         uint64            // answers that end before the status field
 	ByMutation  map[fuzz.Kind]uint64
 	AcceptFails uint64 // failed accepts (out of file descriptors), each retried
 }
@@ -686,11 +687,13 @@ func (c *conn) finish(e *Entry, w *connWriter, kind fuzz.Kind) {
 	if w.n >= 34 {
 		e.Status = uint16(w.head[32]) | uint16(w.head[33])<<8
 	}
-	if w.n == 0 || w.err != nil {
+	if w.err != nil {
+		e.Note += " (" + strconv.Itoa(w.n) + " bytes delivered: " + w.err.Error() + ")"
+	}
+	// What reached the client's socket is what the client received: an answer cut by a
+	// failed write counts as the bytes that went, and one that never started as none.
+	if w.n == 0 {
 		e.Dropped = true
-		if w.err != nil {
-			e.Note += " (not delivered: " + w.err.Error() + ")"
-		}
 		kind = ""
 	}
 	c.s.record(*e, kind)

@@ -188,7 +188,7 @@ func (t *Tap) dialUpstream() (net.Conn, error) {
 	deadline := time.Now().Add(t.DialTimeout)
 	pause := time.Millisecond
 	for {
-		c, err := net.DialTimeout("unix", t.Upstream, time.Until(deadline))
+		c, err := net.DialTimeout("unix", t.Upstream, t.DialTimeout)
 		if err == nil || !errors.Is(err, syscall.EAGAIN) || time.Now().Add(pause).After(deadline) {
 			return c, err
 		}
