@@ -427,28 +427,55 @@ func (s *Server) Serve() error {
 			logged = burst
 		}
 		delay = 0
-		s.mu.Lock()
-		cn := &conn{s: s, c: c, id: s.nconn}
-		s.nconn++
-		s.stats.Connections++
-		s.conns[cn] = struct{}{}
-		s.connWG.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer func() {
-				c.Close()
-				s.mu.Lock()
-				delete(s.conns, cn)
-				s.mu.Unlock()
+		s.start(c, true)
+	}
+}
+
+// start serves an accepted connection in its own goroutine; slot says whether it holds one
+// of the MaxConns slots.
+func (s *Server) start(c net.Conn, slot bool) {
+	s.mu.Lock()
+	cn := &conn{s: s, c: c, id: s.nconn}
+	s.nconn++
+	s.stats.Connections++
+	s.conns[cn] = struct{}{}
+	s.connWG.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer func() {
+			c.Close()
+			s.mu.Lock()
+			delete(s.conns, cn)
+			s.mu.Unlock()
+			if slot {
 				<-s.slots
-				s.connWG.Done()
-			}()
-			if s.raw != nil {
-				s.raw(c, cn.id)
-				return
 			}
-			cn.serve()
+			s.connWG.Done()
 		}()
+		if s.raw != nil {
+			s.raw(c, cn.id)
+			return
+		}
+		cn.serve()
+	}()
+}
+
+// drainWait bounds the wait for one more queued connection when Close empties the listen
+// queue: queued connections are accepted at once, so it is spent only when none is left.
+const drainWait = 20 * time.Millisecond
+
+// drain accepts, beyond MaxConns, the connections still in the listen queue of a socket
+// nobody can connect to any more: their clients' connect succeeded, so they are served.
+func (s *Server) drain(ul *net.UnixListener) {
+	for {
+		if err := ul.SetDeadline(time.Now().Add(drainWait)); err != nil {
+			return
+		}
+		c, err := ul.Accept()
+		if err != nil {
+			return // empty (the deadline), or out of descriptors: the rest are reset
+		}
+		s.start(c, false)
 	}
 }
 
@@ -460,9 +487,10 @@ func (s *Server) errorf(format string, args ...any) {
 	}
 }
 
-// Close stops accepting, lets every accepted connection be answered (within Grace: a
-// connection still unanswered then is closed), waits for them, and removes the socket, its
-// lock file and the temporary folder. Close does not return before every handler has
+// Close stops accepting (the socket is removed first, so no new client connects), accepts
+// the connections still waiting in the listen queue, lets every connection be answered
+// (within Grace: a connection still unanswered then is closed), waits for them, and removes
+// the lock file and the temporary folder. Close does not return before every handler has
 // returned.
 func (s *Server) Close() {
 	s.closeMu.Do(func() {
@@ -473,10 +501,23 @@ func (s *Server) Close() {
 		s.closed = true
 		s.mu.Unlock()
 		close(s.closing)
-		if s.ln != nil {
-			s.ln.Close() // a Unix listener removes its socket file
+		// Our own socket is unlinked first, so that no client can connect any more, and
+		// the accept loop woken; those already queued are then accepted and answered.
+		// Unlinked by us and not by Close: by then another server may own the path.
+		ul, own := s.ln.(*net.UnixListener)
+		own = own && s.Listener == nil
+		if own {
+			ul.SetUnlinkOnClose(false)
+			os.Remove(s.Path)
+			_ = ul.SetDeadline(time.Unix(1, 0))
+		} else if s.ln != nil {
+			s.ln.Close()
 		}
 		s.acceptWG.Wait()
+		if own {
+			s.drain(ul)
+			ul.Close()
+		}
 		done := make(chan struct{})
 		go func() { s.connWG.Wait(); close(done) }()
 		s.mu.Lock()

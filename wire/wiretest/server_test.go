@@ -447,3 +447,32 @@ func TestStatsEqualWhatClientsReceived(t *testing.T) {
 	assert.Equal(t, answered, mutations, "every answer sent was mutated")
 	assert.Greater(t, st.ByMutation["truncate"], uint64(0), "the seed gives truncations: %v", st.ByMutation)
 }
+
+// TestCloseAnswersQueued: a client whose connect succeeded but who waits in the listen
+// queue (every slot taken) is still served when Close comes.
+func TestCloseAnswersQueued(t *testing.T) {
+	srv := wiretest.NewUnstartedServer(nil)
+	srv.MaxConns = 1
+	srv.Timeout = time.Second
+	srv.Start()
+	silent, err := net.Dial("unix", srv.Path)
+	require.NoError(t, err)
+	defer silent.Close()
+	require.Eventually(t, func() bool { return srv.Stats().Connections == 1 }, 30*time.Second, time.Millisecond)
+	queued, err := net.Dial("unix", srv.Path)
+	require.NoError(t, err)
+	defer queued.Close()
+	_, err = queued.Write(request(t, header.Header{Session: 5, Opcode: header.OpPing}, nil, nil))
+	require.NoError(t, err)
+	srv.Close()
+	require.NoError(t, queued.SetReadDeadline(time.Now().Add(30*time.Second)))
+	var h header.Header
+	body, err := wire.NewReader(queued).Next(&h)
+	require.NoError(t, err, "the queued client is answered")
+	assert.Equal(t, uint64(5), h.Session)
+	assert.Equal(t, []byte{8, 1}, body)
+	st := srv.Stats()
+	assert.Equal(t, uint64(2), st.Connections)
+	assert.Equal(t, uint64(1), st.Answered)
+	assert.Equal(t, uint64(1), st.Dropped, "the silent one, at its timeout")
+}
