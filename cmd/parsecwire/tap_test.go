@@ -240,3 +240,23 @@ func TestTapUsage(t *testing.T) {
 	assert.Contains(t, tap.stderr.String(), "connection 0: dial unix")
 	assert.Contains(t, tap.stderr.String(), "no such file or directory")
 }
+
+// TestTapBetweenProbeAndServe: probe's valid and mutated requests through tap to serve.
+// probe finds nothing wrong with the answers that came through, and tap pairs every
+// response with its request: its only findings are the bad requests probe made on purpose.
+func TestTapBetweenProbeAndServe(t *testing.T) {
+	upstream := startServe(t, "-quiet", "-timeout", "1s")
+	tap := startTap(t, upstream.socket)
+	r := cli(t, "", "probe", "-socket", tap.socket, "-n", "150", "-seed", "4")
+	assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "findings: 0")
+	assert.Equal(t, exitInvalid, tap.stop(), "probe's mutated requests are findings")
+	out := tap.stdout.String()
+	assert.NotContains(t, out, "MISMATCH")
+	assert.NotContains(t, out, "response not answering its request")
+	assert.NotContains(t, out, "response without a request")
+	assert.Contains(t, out, "150 connections")
+	assert.Contains(t, out, "150 responses")
+	upstream.stop()
+	assert.Contains(t, upstream.stdout.String(), "150 connections, 150 requests")
+}
