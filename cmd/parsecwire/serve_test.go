@@ -50,19 +50,24 @@ type testServer struct {
 func startServe(t *testing.T, args ...string) *testServer {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "parsec.sock")
+	return startMain(t, "serve", serveMain, sock, append([]string{"-socket", sock}, args...))
+}
+
+// startMain runs a command that listens on sock (serve, tap) in-process until stop.
+func startMain(t *testing.T, name string, main func(context.Context, []string, io.Writer, io.Writer, chan<- string) int,
+	sock string, args []string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{socket: sock, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
-	go func() {
-		done <- serveMain(ctx, append([]string{"-socket", sock}, args...), ts.stdout, ts.stderr, ready)
-	}()
+	go func() { done <- main(ctx, args, ts.stdout, ts.stderr, ready) }()
 	select {
 	case <-ready:
 	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, ts.stderr.String())
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not start")
+		t.Fatalf("%s exited %d: %s", name, code, ts.stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not start", name)
 	}
 	var once sync.Once
 	code := -1

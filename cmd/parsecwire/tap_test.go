@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,28 +27,7 @@ import (
 func startTap(t *testing.T, upstream string, args ...string) *testServer {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "tap.sock")
-	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{socket: sock, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
-	ready := make(chan string, 1)
-	done := make(chan int, 1)
-	go func() {
-		done <- tapMain(ctx, append([]string{"-listen", sock, "-upstream", upstream}, args...), ts.stdout, ts.stderr, ready)
-	}()
-	select {
-	case <-ready:
-	case code := <-done:
-		t.Fatalf("tap exited %d: %s", code, ts.stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("tap did not start")
-	}
-	var once sync.Once
-	code := -1
-	ts.stop = func() int {
-		once.Do(func() { cancel(); code = <-done })
-		return code
-	}
-	t.Cleanup(func() { ts.stop() })
-	return ts
+	return startMain(t, "tap", tapMain, sock, append([]string{"-listen", sock, "-upstream", upstream}, args...))
 }
 
 // pcapStreams reassembles a pcapng capture into the bytes of each direction of each TCP
