@@ -55,7 +55,7 @@ type Entry struct {
 	Seq    uint64        // the request's sequence number
 	Conn   uint64        // the connection's number, from 0
 	Header header.Header // the request's header, when it was readable (Err == nil)
-	Err    error         // why the request could not be read; nil when it was answered by the Handler
+	Err    error         // why the request could not be read; nil when the Handler had it
 	// Dropped is set when the connection was closed without an answer: nothing arrived
 	// before the timeout, the handler wrote nothing, or the client was gone.
 	Dropped bool
@@ -163,21 +163,22 @@ type Server struct {
 	Handler  Handler
 	// Limit is the body-size limit of requests (wire.DefaultLimit, as the Parsec service).
 	Limit uint32
-	// Timeout bounds the wait for each request's bytes and each answer's write. A
-	// connection that sends nothing within it is closed without an answer; one that stops
-	// inside a request is answered ConnectionError, as the reference does.
+	// Timeout bounds the wait for each request's bytes and each answer's write (0: no
+	// bound). A connection that sends nothing within it is closed without an answer; one
+	// that stops inside a request is answered ConnectionError, as the reference does.
 	Timeout time.Duration
 	// KeepAlive serves further requests on a connection; the Parsec service answers one
 	// and closes it.
 	KeepAlive bool
-	// MaxConns bounds the connections served at once. Past it the server stops accepting:
-	// new clients wait in the kernel's listen queue, costing the server no file descriptor
-	// and no memory, and are served in turn; when that queue is full too, their connect
-	// fails with EAGAIN, which a client can tell from a dead service.
+	// MaxConns bounds the connections served at once (0: DefaultMaxConns). Past it the
+	// server stops accepting: new clients wait in the kernel's listen queue, costing the
+	// server no file descriptor and no memory, and are served in turn; when that queue is
+	// full too, their connect fails with EAGAIN, which a client can tell from a dead
+	// service.
 	MaxConns int
 	// Grace is how long Close lets accepted connections be answered before closing them.
 	Grace time.Duration
-	// Mode is the socket's permission bits (DefaultMode), set whatever the umask.
+	// Mode is the socket's permission bits, set whatever the umask (0: DefaultMode).
 	Mode os.FileMode
 	// Log, when set, receives every exchange of the request log as it ends, one call at a
 	// time.
@@ -268,7 +269,11 @@ func (s *Server) Listen() error {
 	if s.closing == nil {
 		s.closing = make(chan struct{})
 		s.conns = map[*conn]struct{}{}
-		s.slots = make(chan struct{}, max(s.MaxConns, 1))
+		n := s.MaxConns
+		if n <= 0 {
+			n = DefaultMaxConns
+		}
+		s.slots = make(chan struct{}, n)
 	}
 	if s.Listener != nil {
 		s.ln = s.Listener
@@ -290,7 +295,11 @@ func (s *Server) Listen() error {
 		unlock(lock, s.Path+".lock")
 		return err
 	}
-	if err := os.Chmod(s.Path, s.Mode.Perm()); err != nil {
+	mode := s.Mode.Perm()
+	if mode == 0 {
+		mode = DefaultMode // a socket nobody may connect to is no service
+	}
+	if err := os.Chmod(s.Path, mode); err != nil {
 		ln.Close()
 		unlock(lock, s.Path+".lock")
 		return err
@@ -610,6 +619,14 @@ func (s *Server) record(e Entry, mutation fuzz.Kind) {
 	}
 }
 
+// deadline is the deadline of a read or write that starts now: none when Timeout is 0.
+func (s *Server) deadline() time.Time {
+	if s.Timeout <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(s.Timeout)
+}
+
 func (s *Server) nextSeq() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -679,7 +696,7 @@ func (c *conn) serve() {
 	w.c = c.c
 	defer func() { w.c = nil }()
 	for served := 0; ; served++ {
-		_ = c.c.SetReadDeadline(time.Now().Add(s.Timeout))
+		_ = c.c.SetReadDeadline(s.deadline())
 		if served > 0 && c.setIdle(true) {
 			return // closing: no new request on a kept-alive connection
 		}
@@ -695,7 +712,7 @@ func (c *conn) serve() {
 		}
 		seq := s.nextSeq()
 		e := Entry{Seq: seq, Conn: c.id, Header: req.Header}
-		_ = c.c.SetWriteDeadline(time.Now().Add(s.Timeout))
+		_ = c.c.SetWriteDeadline(s.deadline())
 		w.reset()
 		if err != nil {
 			e.Err = wire.FrameDue(err)
