@@ -26,6 +26,9 @@ Examples:
       answer every request with a mutated response; the log names each mutation, and the
       same seed and the same requests give the same answers
   parsecwire serve -cases testdata/mock -mutate 7 -keep-alive
+  parsecwire serve -socket /run/test/parsec.sock -mode 0660 -max-conns 64 -limit 65536
+      a socket only its group may use, 64 clients served at once (the rest wait in the
+      listen queue), request bodies up to 64 KiB
 `
 
 type serveFlags struct {
