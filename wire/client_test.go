@@ -3,10 +3,11 @@ package wire_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
+	"runtime"
 	"testing"
 	"time"
 
@@ -16,54 +17,29 @@ import (
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
+	"github.com/parsecwire/parsecwire/wire/wiretest"
 )
 
-// testServer answers requests on a Unix socket in a temporary directory with answer, which
-// returns the response header and body for a request. It serves every request on a
-// connection until the client closes it.
+// testServer answers requests on a wiretest.Server, the library's test service, with
+// answer, which returns the response header and body for a request, or false for silence: no
+// answer until the test ends. It serves every request on a connection until the client
+// closes it.
 func testServer(t *testing.T, answer func(h header.Header, body []byte) (header.Header, []byte, bool)) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "parsec.sock")
-	ln, err := net.Listen("unix", path)
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				rd, w := wire.NewReader(conn), wire.NewWriter(conn)
-				rd.SetStrict(true)
-				for {
-					var h header.Header
-					body, _, err := rd.NextRequest(&h)
-					if err != nil {
-						if s, ok := status.Of(err); ok && s != status.ConnectionError {
-							// As the reference service: a response from the status alone.
-							_ = w.WriteResponse(header.Header{Opcode: header.OpPing, Status: s}, nil)
-						}
-						return
-					}
-					rh, rb, ok := answer(h, body)
-					if !ok {
-						continue // silence: wait for more bytes, as the Parsec mock does
-					}
-					if err := w.WriteResponse(rh, rb); err != nil {
-						return
-					}
-				}
-			}()
+	quiet := make(chan struct{})
+	srv := wiretest.NewUnstartedServer(wiretest.HandlerFunc(func(w wiretest.ResponseWriter, r *wiretest.Request) {
+		rh, rb, ok := answer(r.Header, r.Body)
+		if !ok {
+			<-quiet // silence, as the Parsec mock gives a request it has no case for
+			return
 		}
-	}()
-	return path
+		_ = w.WriteResponse(rh, rb)
+	}))
+	srv.KeepAlive, srv.MaxLog = true, 0
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(quiet) })
+	return srv.Path
 }
 
 var okBody = []byte{0x08, 0x01}
@@ -219,4 +195,55 @@ func TestRoundTripClosedWithoutAnswer(t *testing.T) {
 	_, err = c.RoundTrip(context.Background(), header.Header{Opcode: 1}, nil, nil, &resp)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, status.ConnectionError, "a connection closed instead of an answer")
+}
+
+// TestRoundTripEndlessBody: a service announces a 4 GiB body and sends 64 MiB of it, then
+// nothing. With the limit lifted, the client reads until its deadline and no further, holds
+// about what arrived while it reads (no buffer allocated ahead of the bytes, none copied as
+// it grows), and releases it with the error.
+func TestRoundTripEndlessBody(t *testing.T) {
+	const sent = 64 << 20
+	quiet := make(chan struct{})
+	srv := wiretest.NewUnstartedServer(wiretest.HandlerFunc(func(w wiretest.ResponseWriter, r *wiretest.Request) {
+		h := header.Header{Session: r.Header.Session, Opcode: r.Header.Opcode, ContentLength: math.MaxUint32}
+		if _, err := w.Write(h.AppendRaw(nil)); err != nil {
+			return
+		}
+		chunk := make([]byte, 1<<20)
+		for i := 0; i < sent/len(chunk); i++ {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+		<-quiet
+	}))
+	srv.Timeout = time.Minute
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(quiet) })
+
+	c, err := srv.Dial(context.Background())
+	require.NoError(t, err)
+	defer c.Close()
+	c.Reader().SetLimit(math.MaxUint32)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const limit = time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	start := time.Now()
+	var resp header.Header
+	_, err = c.RoundTrip(ctx, header.Header{Session: 1, Opcode: header.OpPing}, nil, nil, &resp)
+	elapsed := time.Since(start)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.ErrorIs(t, err, status.ConnectionError)
+	assert.Less(t, elapsed, limit+time.Second, "the read stops at the deadline")
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	assert.Less(t, allocated, uint64(2*sent), "allocated %d MiB for at most %d MiB that arrived", allocated>>20, sent>>20)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	assert.Less(t, int64(after.HeapAlloc)-int64(before.HeapAlloc), int64(16<<20), "what was read is released with the error")
 }

@@ -31,8 +31,8 @@ const DefaultLimit = 1 << 20
 // The body Next returns is the Reader's own buffer, reused for the next frame: it is valid
 // until the next call on the Reader. ReadResponse returns a copy. The buffer grows to the
 // largest body read, never beyond the limit (plus, for requests, the 64 KiB that an auth
-// length can announce), and above 64 KiB only as fast as the bytes arrive: a peer that
-// announces a large body and sends less costs what it sent.
+// length can announce), and beyond 4 KiB only as fast as the bytes arrive: a peer that
+// announces a large body or 64 KiB of auth bytes and sends less costs what it sent.
 //
 // The Reader makes one Read call per part of a frame (magic number, size field, the rest of
 // the header, the body) so that it never reads past the frame; on a connection, put a
@@ -233,8 +233,14 @@ func (r *Reader) fill(from, to int) error {
 	return nil
 }
 
-// growStep is the largest body buffer allocated before any of its bytes have arrived.
-const growStep = 64 << 10
+// firstStep is the largest buffer allocated for a body and its authentication bytes before
+// any of them has arrived: a peer that announces a body within the limit, or 64 KiB of auth
+// bytes whatever the limit, and sends nothing costs this much. maxStep bounds each later
+// chunk, so what is held beyond the bytes that arrived stays under maxStep.
+const (
+	firstStep = 4 << 10
+	maxStep   = 4 << 20
+)
 
 // readBody checks the content length against the limit and reads cl+al bytes into the
 // reused buffer.
@@ -245,10 +251,7 @@ func (r *Reader) readBody(cl uint32, al uint16) ([]byte, error) {
 			Found: uint64(cl), Expected: uint64(r.limit), Code: status.BodySizeExceedsLimit}
 	}
 	n := int(cl) + int(al)
-	if cap(r.buf) >= n || n <= growStep {
-		if cap(r.buf) < n {
-			r.buf = make([]byte, n)
-		}
+	if cap(r.buf) >= n {
 		b := r.buf[:n]
 		got, err := io.ReadFull(r.r, b)
 		r.off += int64(got)
@@ -257,24 +260,41 @@ func (r *Reader) readBody(cl uint32, al uint16) ([]byte, error) {
 		}
 		return b, nil
 	}
-	// A body larger than the buffer: grow it as the bytes arrive, doubling, so that a peer
-	// that announces a large body and sends little costs what it sent, not what it
-	// announced. Capacities are exact: the buffer never exceeds the body, nor the limit.
-	b := r.buf[:0]
-	for len(b) < n {
-		step := min(n-len(b), max(len(b), growStep))
-		if cap(b) < len(b)+step {
-			nb := make([]byte, len(b), len(b)+step)
-			copy(nb, b)
-			b = nb
-		}
-		got, err := io.ReadFull(r.r, b[len(b):len(b)+step])
-		b = b[:len(b)+got]
-		r.off += int64(got)
+	return r.grow(n)
+}
+
+// grow reads an n-byte body larger than the buffer into chunks allocated as the bytes
+// arrive, doubling from firstStep up to maxStep, and joins them into one buffer of exactly
+// n bytes, kept for the next frames. A body that never completes (a peer that stops, a
+// deadline) costs what arrived plus one chunk, and its chunks are dropped with the error:
+// no copy of a growing buffer, no allocation ahead of the bytes. Chunks are not copied
+// while they fill, so the time spent between two reads stays small whatever the size, and a
+// read deadline holds.
+func (r *Reader) grow(n int) ([]byte, error) {
+	first := make([]byte, min(n, firstStep))
+	got, err := io.ReadFull(r.r, first)
+	r.off += int64(got)
+	if err != nil {
+		return nil, header.Truncated(header.Size+got, header.Size+n, cause(err))
+	}
+	if got == n {
+		r.buf = first
+		return first, nil
+	}
+	chunks := [][]byte{first}
+	for step := 2 * firstStep; got < n; step = min(2*step, maxStep) {
+		c := make([]byte, min(step, n-got))
+		k, err := io.ReadFull(r.r, c)
+		r.off += int64(k)
+		got += k
 		if err != nil {
-			r.buf = b
-			return nil, header.Truncated(header.Size+len(b), header.Size+n, cause(err))
+			return nil, header.Truncated(header.Size+got, header.Size+n, cause(err))
 		}
+		chunks = append(chunks, c)
+	}
+	b := make([]byte, 0, n)
+	for _, c := range chunks {
+		b = append(b, c...)
 	}
 	r.buf = b
 	return b, nil

@@ -34,6 +34,7 @@ func commands() []command {
 		{"status", "look up status codes by number or name, or list the table", runStatus},
 		{"serve", "a scripted or hostile Parsec service on a Unix socket, for testing clients", runServe},
 		{"probe", "fuzz a live Parsec service and judge every response it sends", runProbe},
+		{"tap", "a proxy between a client and a service that checks and records every frame", runTap},
 	}
 }
 

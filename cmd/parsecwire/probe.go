@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,7 +20,27 @@ import (
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
+	"github.com/parsecwire/parsecwire/wire/wiretest"
 )
+
+// recorder keeps the bytes read from a connection, to show them with a finding.
+type recorder struct {
+	r   io.Reader
+	buf []byte
+}
+
+func (r *recorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.buf = append(r.buf, p[:n]...)
+	return n, err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
 
 // The kinds of finding probe reports.
 const (
@@ -73,6 +94,10 @@ type outcome struct {
 	Finding    string  `json:"finding"`
 	Detail     string  `json:"detail"`
 	Response   string  `json:"response,omitempty"`
+	// Busy: the service refused every connect with EAGAIN (its listen queue full) until the
+	// deadline; the request was not sent, and that says nothing about its answers.
+	Busy    bool `json:"busy,omitempty"`
+	Retries int  `json:"retries,omitempty"` // connects refused with EAGAIN before one succeeded
 }
 
 // expectation is what a service built on the reference implementation answers.
@@ -168,39 +193,53 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	limit := uint32(min(f.limit, uint64(^uint32(0))))
 	bases := baseRequests()
 	if f.cases != "" {
-		s := &server{}
-		if err := s.load(f.cases); err != nil {
+		cs, err := wiretest.LoadCases(f.cases)
+		if err != nil {
 			fmt.Fprintf(stderr, "parsecwire probe: %v\n", err)
 			return exitUsage
 		}
+		seen := map[string]bool{}
 		bases = bases[:0]
-		for req := range s.cases {
-			bases = append(bases, []byte(req))
+		for _, c := range cs {
+			if !seen[string(c.Request)] {
+				seen[string(c.Request)] = true
+				bases = append(bases, c.Request)
+			}
 		}
 		sort.Slice(bases, func(i, j int) bool { return bytes.Compare(bases[i], bases[j]) < 0 })
 	}
 	// The socket must be there at all before anything is judged; this first connection
-	// carries the first request.
-	conn, err := net.DialTimeout("unix", f.socket, f.timeout)
-	if err != nil {
+	// carries the first request. A service too busy to accept it (EAGAIN) is there.
+	conn, tries, err := dialBusy(f.socket, f.timeout)
+	if err != nil && !errors.Is(err, syscall.EAGAIN) {
 		fmt.Fprintf(stderr, "parsecwire probe: cannot reach %s: %v\n", f.socket, err)
 		return exitUsage
 	}
+	firstTries := tries
 	first, last := 0, f.n
 	if f.replay >= 0 {
 		first, last = f.replay, f.replay+1
 	}
 	byStatus, byFinding := map[string]int{}, map[string]int{}
+	busy, retried := 0, 0
 	start := time.Now()
 	enc := json.NewEncoder(stdout)
 	findings := 0
 	for i := first; i < last; i++ {
 		pr := sequence(bases, i, f.seed, limit)
-		o := probeOne(conn, f.socket, pr, f.timeout, f.expect, limit)
-		conn = nil
-		if o.Status != nil {
+		o := probeOne(conn, firstTries, f.socket, pr, f.timeout, f.expect, limit)
+		conn, firstTries = nil, 0
+		retried += o.Retries
+		if o.Busy {
+			busy++
+		}
+		switch {
+		case o.Busy:
+		case o.Status != nil && o.StatusName == "": // a value outside the table
+			byStatus[strconv.Itoa(int(*o.Status))]++
+		case o.Status != nil:
 			byStatus[o.StatusName]++
-		} else {
+		default:
 			byStatus["(none)"]++
 		}
 		if o.Finding != "" {
@@ -220,6 +259,9 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	elapsed := time.Since(start)
 	summary := fmt.Sprintf("parsecwire probe: %d requests in %.1fs (%.0f/s) to %s; responses by status: %s; findings: %d",
 		last-first, elapsed.Seconds(), float64(last-first)/elapsed.Seconds(), f.socket, orNone(counts(byStatus)), findings)
+	if busy > 0 || retried > 0 {
+		summary += fmt.Sprintf("; busy: %d requests not sent, the service refusing connections (EAGAIN) for %v each; %d connects retried", busy, f.timeout, retried)
+	}
 	if findings > 0 {
 		var kinds []string
 		for k, n := range byFinding {
@@ -239,8 +281,24 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// dialBusy connects to socket, retrying a refusal with EAGAIN (a listen queue that is
+// full: the service is there, busy) with pauses that double from 1 ms to 100 ms, until
+// timeout. It returns the number of refusals.
+func dialBusy(socket string, timeout time.Duration) (net.Conn, int, error) {
+	deadline := time.Now().Add(timeout)
+	pause := time.Millisecond
+	for tries := 0; ; tries++ {
+		conn, err := net.DialTimeout("unix", socket, timeout)
+		if err == nil || !errors.Is(err, syscall.EAGAIN) || time.Now().Add(pause).After(deadline) {
+			return conn, tries, err
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
 // probeOne sends one request on its own connection and judges the answer.
-func probeOne(conn net.Conn, socket string, pr probeRequest, timeout time.Duration, mode string, limit uint32) (o outcome) {
+func probeOne(conn net.Conn, tries int, socket string, pr probeRequest, timeout time.Duration, mode string, limit uint32) (o outcome) {
 	req := pr.mutation.Frame
 	o = outcome{Index: pr.index, Mutation: pr.desc, Request: hex.EncodeToString(req)}
 	exp := expect(req, limit)
@@ -255,10 +313,16 @@ func probeOne(conn net.Conn, socket string, pr probeRequest, timeout time.Durati
 	}
 	if conn == nil {
 		var err error
-		if conn, err = net.DialTimeout("unix", socket, timeout); err != nil {
+		conn, tries, err = dialBusy(socket, timeout)
+		if err != nil && !errors.Is(err, syscall.EAGAIN) {
 			o.Finding, o.Detail = findClosedEarly, "cannot connect: "+err.Error()
 			return o
 		}
+	}
+	o.Retries = tries
+	if conn == nil {
+		o.Busy, o.Detail = true, fmt.Sprintf("busy: every connect refused with EAGAIN for %v (%d tries)", timeout, tries+1)
+		return o
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(timeout))

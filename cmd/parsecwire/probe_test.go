@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -204,4 +206,37 @@ func TestProbeAgainstReference(t *testing.T) {
 		assert.True(t, seen[c], "status %v seen", c)
 	}
 	t.Log(r.stderr)
+}
+
+// TestProbeBusyService: a service whose listen queue is full refuses connects with EAGAIN.
+// probe retries, then reports the requests as busy, which is no finding about an answer.
+func TestProbeBusyService(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "busy.sock")
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	defer syscall.Close(fd)
+	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrUnix{Name: sock}))
+	require.NoError(t, syscall.Listen(fd, 0))
+	filled := false
+	for range 16 {
+		c, err := net.Dial("unix", sock)
+		if errors.Is(err, syscall.EAGAIN) {
+			filled = true
+			break
+		}
+		require.NoError(t, err)
+		defer c.Close()
+	}
+	require.True(t, filled, "the listen queue fills")
+
+	r := cli(t, "", "probe", "-socket", sock, "-n", "3", "-timeout", "200ms", "-json")
+	assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	lines := jsonLines(t, r.stdout)
+	require.Len(t, lines, 3)
+	for _, o := range lines {
+		assert.Equal(t, true, o["busy"], "%v", o)
+		assert.Equal(t, "", o["finding"])
+		assert.Contains(t, o["detail"], "EAGAIN")
+	}
+	assert.Contains(t, r.stderr, "findings: 0; busy: 3 requests not sent")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
+	"github.com/parsecwire/parsecwire/wire/wiretest"
 )
 
 type syncBuffer struct {
@@ -49,19 +50,24 @@ type testServer struct {
 func startServe(t *testing.T, args ...string) *testServer {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "parsec.sock")
+	return startMain(t, "serve", serveMain, sock, append([]string{"-socket", sock}, args...))
+}
+
+// startMain runs a command that listens on sock (serve, tap) in-process until stop.
+func startMain(t *testing.T, name string, main func(context.Context, []string, io.Writer, io.Writer, chan<- string) int,
+	sock string, args []string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{socket: sock, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
-	go func() {
-		done <- serveMain(ctx, append([]string{"-socket", sock}, args...), ts.stdout, ts.stderr, ready)
-	}()
+	go func() { done <- main(ctx, args, ts.stdout, ts.stderr, ready) }()
 	select {
 	case <-ready:
 	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, ts.stderr.String())
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not start")
+		t.Fatalf("%s exited %d: %s", name, code, ts.stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not start", name)
 	}
 	var once sync.Once
 	code := -1
@@ -90,10 +96,10 @@ func exchange(t *testing.T, sock string, req []byte) []byte {
 func caseFrames(t *testing.T, file string) (req, resp []byte) {
 	data, err := os.ReadFile(filepath.Join("../../testdata/mock", file))
 	require.NoError(t, err)
-	chunks, err := mockCases(file, data)
+	cases, err := wiretest.ParseCases(file, data)
 	require.NoError(t, err)
-	require.Len(t, chunks, 2)
-	return chunks[0].data, chunks[1].data
+	require.Len(t, cases, 1)
+	return cases[0].Request, cases[0].Response
 }
 
 func TestServeScripted(t *testing.T) {
@@ -151,12 +157,10 @@ func TestServeBadRequests(t *testing.T) {
 	conn, err := net.Dial("unix", ts.socket)
 	require.NoError(t, err)
 	defer conn.Close()
-	require.NoError(t, conn.SetReadDeadline(time.Now().Add(3*time.Second)))
-	start := time.Now()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(30*time.Second)))
 	n, err := conn.Read(make([]byte, 1))
 	assert.Equal(t, 0, n)
-	assert.ErrorIs(t, err, io.EOF)
-	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.ErrorIs(t, err, io.EOF, "closed by the server at its timeout, not by our deadline")
 }
 
 func TestServeKeepAlive(t *testing.T) {
@@ -290,4 +294,28 @@ func TestServeUsage(t *testing.T) {
 	assert.Contains(t, r.stdout, "Examples:")
 	bad := writeFile(t, "x.yaml", []byte("test_data:\n  request: "+base64.StdEncoding.EncodeToString([]byte{1})+"\n"))
 	assert.Equal(t, exitUsage, serveMain(context.Background(), []string{"-cases", filepath.Dir(bad)}, &out, &errb, nil))
+}
+
+func TestServeSocketFlags(t *testing.T) {
+	ts := startServe(t, "-mode", "0640", "-max-conns", "8")
+	st, err := os.Stat(ts.socket)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), st.Mode().Perm())
+	assert.Contains(t, ts.stderr.String(), "at most 8 connections at once")
+
+	// A second server on the same path: refused, and the first goes on.
+	var out, errb bytes.Buffer
+	assert.Equal(t, exitUsage, serveMain(context.Background(), []string{"-socket", ts.socket}, &out, &errb, nil))
+	assert.Contains(t, errb.String(), "another server is listening there")
+	req, err := wire.AppendRequest(nil, header.Header{Opcode: header.OpPing}, nil, nil)
+	require.NoError(t, err)
+	assert.Len(t, exchange(t, ts.socket, req), header.Size+2)
+
+	for _, bad := range [][]string{{"-mode", "rw"}, {"-mode", "1777"}, {"-max-conns", "0"}} {
+		errb.Reset()
+		assert.Equal(t, exitUsage, serveMain(context.Background(), append([]string{"-socket", filepath.Join(t.TempDir(), "s")}, bad...), &out, &errb, nil), "%v", bad)
+		assert.Contains(t, errb.String(), bad[0])
+	}
+	ts.stop()
+	assert.Contains(t, ts.stdout.String(), "1 connections, 1 requests; responses by status: Success 1")
 }
