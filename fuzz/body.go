@@ -500,3 +500,21 @@ func MutateFrameBody(frame []byte, request bool, seed uint64) (Mutation, bool) {
 	m.Frame = out
 	return m, true
 }
+
+// MutateAnswer returns a mutation of a valid response frame, chosen by seed alone: of its
+// body, by the schema (MutateFrameBody), for one seed in three when a Parsec client reads
+// that body (a Success response of a known opcode), else of its header and framing
+// (MutateResponse). Test services use it to answer with a broken answer of either kind.
+func MutateAnswer(frame []byte, seed uint64) Mutation {
+	if seed%3 == 0 {
+		var h header.Header
+		if h.UnmarshalBinary(frame) == nil {
+			if _, reads := operation.ForFrame(&h, operation.Response); reads {
+				if m, ok := MutateFrameBody(frame, false, seed); ok {
+					return m
+				}
+			}
+		}
+	}
+	return MutateResponse(frame, seed)
+}

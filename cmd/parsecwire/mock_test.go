@@ -12,8 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/operation"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
+	"github.com/parsecwire/parsecwire/wire/wiretest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/mock from the cases in mock_test.go")
@@ -38,8 +40,14 @@ var mockSpecs = []mockSpec{
 		file: "list_providers", name: "ListProviders", description: "List the providers; the core provider answers with one ProviderInfo.",
 		req: header.Header{Opcode: header.OpListProviders, Session: 1}, bodyDescription: "empty",
 		resp: header.Header{Opcode: header.OpListProviders, Session: 1},
-		respBody: append([]byte{0x0a, 0x1a, 0x0a, 0x10}, append([]byte("parsec-core-uuid"),
-			0x12, 0x04, 'C', 'o', 'r', 'e', 0x18, 0x00)...),
+		respBody: func() []byte {
+			b, err := operation.Encode(header.OpListProviders, operation.Response, operation.Fields{
+				{Name: "providers", Value: []operation.Fields{wiretest.Providers[1]}}})
+			if err != nil {
+				panic(err)
+			}
+			return b
+		}(),
 	},
 	{
 		file: "admin_error", name: "DeleteClient refused", description: "A non-admin client asks to delete a client; the service refuses with AdminOperation.",
@@ -104,5 +112,8 @@ func TestMockCasesCurrent(t *testing.T) {
 		got, err := os.ReadFile(path)
 		require.NoError(t, err, "run go test ./cmd/parsecwire -run TestMockCasesCurrent -update")
 		assert.Equal(t, want, string(got))
+		// The sample bodies are ones the reference accepts.
+		assert.NoError(t, operation.ValidateFrame(&m.req, operation.Request, m.reqBody), m.file)
+		assert.NoError(t, operation.ValidateFrame(&m.resp, operation.Response, m.respBody), m.file)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
+	"github.com/parsecwire/parsecwire/wire/probe"
 )
 
 // brokenServer answers each connection with handle, one defect per server.
@@ -60,37 +61,37 @@ func TestProbeFindsEachDefect(t *testing.T) {
 		kind   string
 		handle func(conn net.Conn, h header.Header, err error)
 	}{
-		{"unknown status", findUnknownStatus, func(conn net.Conn, h header.Header, _ error) {
+		{"unknown status", probe.UnknownStatus, func(conn net.Conn, h header.Header, _ error) {
 			r := echoOf(h)
 			r.Status = 1144
 			conn.Write(r.AppendRaw(nil))
 		}},
-		{"wrong opcode echo", findNoEcho, func(conn net.Conn, h header.Header, _ error) {
+		{"wrong opcode echo", probe.NoEcho, func(conn net.Conn, h header.Header, _ error) {
 			r := echoOf(h)
 			r.Opcode++
 			w := wire.NewWriter(conn)
 			w.WriteResponse(r, nil)
 		}},
-		{"no answer", findNoResponse, func(conn net.Conn, _ header.Header, _ error) {
+		{"no answer", probe.NoResponse, func(conn net.Conn, _ header.Header, _ error) {
 			time.Sleep(time.Second)
 		}},
-		{"truncated answer", findClosedEarly, func(conn net.Conn, h header.Header, _ error) {
+		{"truncated answer", probe.ClosedEarly, func(conn net.Conn, h header.Header, _ error) {
 			b, _ := wire.AppendResponse(nil, echoOf(h), []byte{8, 1})
 			conn.Write(b[:20])
 		}},
-		{"garbage", findBadResponse, func(conn net.Conn, _ header.Header, _ error) {
+		{"garbage", probe.BadResponse, func(conn net.Conn, _ header.Header, _ error) {
 			conn.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n...................."))
 		}},
-		{"wrong version", findBadResponse, func(conn net.Conn, h header.Header, _ error) {
+		{"wrong version", probe.BadResponse, func(conn net.Conn, h header.Header, _ error) {
 			b, _ := wire.AppendResponse(nil, echoOf(h), nil)
 			b[6] = 2
 			conn.Write(b)
 		}},
-		{"trailing bytes", findTrailing, func(conn net.Conn, h header.Header, _ error) {
+		{"trailing bytes", probe.Trailing, func(conn net.Conn, h header.Header, _ error) {
 			b, _ := wire.AppendResponse(nil, echoOf(h), nil)
 			conn.Write(append(b, 0, 0, 0))
 		}},
-		{"always success", findWrongStatus, func(conn net.Conn, h header.Header, _ error) {
+		{"always success", probe.WrongStatus, func(conn net.Conn, h header.Header, _ error) {
 			b, _ := wire.AppendResponse(nil, echoOf(h), nil)
 			conn.Write(b)
 		}},
@@ -99,7 +100,7 @@ func TestProbeFindsEachDefect(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sock := brokenServer(t, tc.handle)
 			n := "4"
-			if tc.kind == findWrongStatus {
+			if tc.kind == probe.WrongStatus {
 				n = "40" // the base requests are all readable: mutations make bad ones
 			}
 			r := cli(t, "", "probe", "-socket", sock, "-n", n, "-timeout", "300ms", "-json")
@@ -115,7 +116,8 @@ func TestProbeFindsEachDefect(t *testing.T) {
 
 func TestProbeAgainstServe(t *testing.T) {
 	ts := startServe(t, "-quiet")
-	r := cli(t, "", "probe", "-socket", ts.socket, "-n", "300", "-seed", "5")
+	// serve answers like a real service (a real digest, a random-bytes limit): framing.
+	r := cli(t, "", "probe", "-socket", ts.socket, "-n", "300", "-seed", "5", "-expect", "framing")
 	assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "300 requests")
 	assert.Contains(t, r.stdout, "findings: 0")
@@ -124,7 +126,7 @@ func TestProbeAgainstServe(t *testing.T) {
 func TestProbeReproducible(t *testing.T) {
 	ts := startServe(t, "-quiet")
 	run := func(args ...string) []map[string]any {
-		r := cli(t, "", append([]string{"probe", "-socket", ts.socket, "-json"}, args...)...)
+		r := cli(t, "", append([]string{"probe", "-socket", ts.socket, "-json", "-expect", "framing"}, args...)...)
 		require.Equal(t, exitOK, r.code, r.stderr)
 		return jsonLines(t, r.stdout)
 	}

@@ -72,10 +72,10 @@ func TestReadmeOutput(t *testing.T) {
 
 // TestReadmeHostileLog replays the README's hostile serve run and compares its log.
 func TestReadmeHostileLog(t *testing.T) {
-	shown := between(t, readme(t), "$ parsecwire serve -cases testdata/mock -mutate 42 &\n", "```")
+	shown := between(t, readme(t), "$ parsecwire serve -cases testdata/mock -mutate 18 &\n", "```")
 	require.NoError(t, os.Chdir("../.."))
 	defer func() { require.NoError(t, os.Chdir("cmd/parsecwire")) }()
-	ts := startServe(t, "-cases", "testdata/mock", "-mutate", "42")
+	ts := startServe(t, "-cases", "testdata/mock", "-mutate", "18")
 	r := cli(t, "", "probe", "-socket", ts.socket, "-cases", "testdata/mock", "-n", "4", "-expect", "none")
 	require.Equal(t, exitInvalid, r.code, "three of the four answers are broken: probe reports them")
 	assert.Contains(t, r.stdout, "findings: 3")
@@ -88,5 +88,5 @@ func TestReadmeHostileLog(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 4, n)
-	assert.Contains(t, ts.stdout.String(), "4 mutations sent: dribble 1, header-size 1, magic 1, status 1")
+	assert.Contains(t, ts.stdout.String(), "4 mutations sent: body-remove 1, body-utf8 1, header-size 1, truncate 1")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/operation"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
 	"github.com/parsecwire/parsecwire/wire/wiretest"
@@ -75,7 +76,7 @@ func TestTapEndToEnd(t *testing.T) {
 		err  error
 	}{
 		{header.Header{Session: 1, Opcode: header.OpPing}, []byte{8, 1}, nil},
-		{header.Header{Provider: 1, Session: 2, Opcode: header.OpListProviders}, nil, nil},
+		{header.Header{Provider: 1, Session: 2, Opcode: header.OpListProviders}, listProviders(t), nil},
 		{header.Header{Session: 3, Opcode: 999}, nil, status.OpcodeDoesNotExist},
 	} {
 		c, err := wire.Dial(ctx, tap.socket)
@@ -225,7 +226,7 @@ func TestTapUsage(t *testing.T) {
 func TestTapBetweenProbeAndServe(t *testing.T) {
 	upstream := startServe(t, "-quiet", "-timeout", "1s")
 	tap := startTap(t, upstream.socket)
-	r := cli(t, "", "probe", "-socket", tap.socket, "-n", "150", "-seed", "4")
+	r := cli(t, "", "probe", "-socket", tap.socket, "-n", "150", "-seed", "4", "-expect", "framing")
 	assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "findings: 0")
 	assert.Equal(t, exitInvalid, tap.stop(), "probe's mutated requests are findings")
@@ -237,4 +238,11 @@ func TestTapBetweenProbeAndServe(t *testing.T) {
 	assert.Contains(t, out, "150 responses")
 	upstream.stop()
 	assert.Contains(t, upstream.stdout.String(), "150 connections, 150 requests")
+}
+
+// listProviders is the body of the default answer to ListProviders.
+func listProviders(t *testing.T) []byte {
+	b, err := operation.Encode(header.OpListProviders, operation.Response, operation.Fields{{Name: "providers", Value: wiretest.Providers}})
+	require.NoError(t, err)
+	return b
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/parsecwire/parsecwire/fuzz"
 	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/operation"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
 )
@@ -50,20 +51,33 @@ type HandlerFunc func(w ResponseWriter, r *Request)
 func (f HandlerFunc) ServeParsec(w ResponseWriter, r *Request) { f(w, r) }
 
 // DefaultAnswer is the answer of the default handler to a readable request: the request's
-// provider and session, its opcode and its accept type as content type, status Success, and
-// for Ping the wire protocol version 1.0 (body 08 01). It is the one place that decides
-// what the service answers, operation by operation; answers with real operation bodies
-// belong here.
-func DefaultAnswer(req header.Header, _ []byte) (header.Header, []byte) {
+// provider and session, its opcode and its accept type as content type, and
+//
+//   - for a body the reference's converter refuses, its status and no body, as the reference
+//     service answers;
+//   - else Success and a result body that is valid by the schema: the wire protocol version
+//     1.0 for Ping; two providers (Mbed Crypto and the core provider) for ListProviders; the
+//     opcodes of the provider asked for ListOpcodes; direct authentication for
+//     ListAuthenticators; two keys for ListKeys; two clients for ListClients; as many bytes as
+//     asked for PsaGenerateRandom (up to 1 MiB); the real digest for PsaHashCompute and
+//     PsaHashCompare (PsaErrorInvalidSignature when it differs); and for the operations that
+//     need keys, a result drawn from the request by the schema.
+//
+// It is the one place that decides what the service answers, operation by operation.
+func DefaultAnswer(req header.Header, body []byte) (header.Header, []byte) {
 	resp := header.Header{Provider: req.Provider, Session: req.Session, Opcode: req.Opcode, ContentType: req.AcceptType}
-	switch req.Opcode {
-	case header.OpPing:
-		return resp, pingBody
+	if _, reads := operation.ForFrame(&req, operation.Request); !reads {
+		return resp, nil
 	}
-	return resp, nil
+	args, err := operation.Decode(req.Opcode, operation.Request, body)
+	if err != nil {
+		resp.Status, _ = status.Of(err)
+		return resp, nil
+	}
+	var b []byte
+	resp.Status, b = answer(req, args)
+	return resp, b
 }
-
-var pingBody = []byte{0x08, 0x01} // PingResult{wire_protocol_version_maj: 1}: 1.0
 
 // Default answers every readable request with DefaultAnswer.
 var Default Handler = HandlerFunc(serveDefault)
@@ -82,7 +96,8 @@ func opName(op uint32) string {
 	return "opcode " + strconv.FormatUint(uint64(op), 10)
 }
 
-// Mutate returns a Handler that passes every answer of h through fuzz.MutateResponse,
+// Mutate returns a Handler that passes every answer of h through fuzz.MutateAnswer (its
+// header and framing, or its body by the schema),
 // seeded by seed and the request's sequence number alone: the same seed and the same
 // requests give the same answers. A mutation that says so is written in pieces, and one
 // that cuts the frame closes the connection after it. The log names each mutation.
@@ -97,7 +112,7 @@ func Mutate(h Handler, seed uint64) Handler {
 		if len(cw.b) == 0 {
 			return
 		}
-		m := fuzz.MutateResponse(cw.b, seed^(r.Seq*0x9E3779B97F4A7C15))
+		m := fuzz.MutateAnswer(cw.b, seed^(r.Seq*0x9E3779B97F4A7C15))
 		w.Note("sent mutation " + m.String())
 		if mw, ok := w.(interface{ mutated(fuzz.Kind) }); ok {
 			mw.mutated(m.Kind)

@@ -2,6 +2,7 @@ package wiretest_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/operation"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
 	"github.com/parsecwire/parsecwire/wire/wiretest"
@@ -58,7 +60,20 @@ func TestDefaultAnswers(t *testing.T) {
 		{"ping", request(t, header.Header{Session: 3, Opcode: header.OpPing}, nil, nil),
 			header.Header{Session: 3, Opcode: header.OpPing}, []byte{8, 1}},
 		{"list providers, echoed", request(t, header.Header{Provider: 1, Session: 9, Opcode: header.OpListProviders}, nil, nil),
-			header.Header{Provider: 1, Session: 9, Opcode: header.OpListProviders}, nil},
+			header.Header{Provider: 1, Session: 9, Opcode: header.OpListProviders},
+			encode(t, header.OpListProviders, operation.Fields{{Name: "providers", Value: wiretest.Providers}})},
+		{"the opcodes of Mbed Crypto", request(t, header.Header{Opcode: header.OpListOpcodes}, []byte{0x08, 0x01}, nil),
+			header.Header{Opcode: header.OpListOpcodes},
+			encode(t, header.OpListOpcodes, operation.Fields{{Name: "opcodes", Value: []uint32{2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20, 21, 24, 25, 32}}})},
+		{"the real digest", request(t, header.Header{Provider: 1, Opcode: 15}, []byte{0x08, 0x07, 0x12, 0x03, 'a', 'b', 'c'}, nil),
+			header.Header{Provider: 1, Opcode: 15},
+			encode(t, 15, operation.Fields{{Name: "hash", Value: func() []byte { s := sha256.Sum256([]byte("abc")); return s[:] }()}})},
+		{"random bytes as asked", request(t, header.Header{Provider: 1, Opcode: 13}, []byte{0x08, 0x05}, nil),
+			header.Header{Provider: 1, Opcode: 13}, nil},
+		{"a body the converter refuses: its status, echoed", request(t, header.Header{Provider: 1, Session: 4, Opcode: 15}, []byte{0x08, 0x00}, nil),
+			header.Header{Provider: 1, Session: 4, Opcode: 15, Status: status.InvalidEncoding}, nil},
+		{"a body that does not parse", request(t, header.Header{Opcode: header.OpPing}, []byte{0x00}, nil),
+			header.Header{Opcode: header.OpPing, Status: status.DeserializingBodyFailed}, nil},
 		{"garbage: status alone", []byte("GET / HTTP/1.1\r\n\r\n"), wiretest.StatusOnly(status.InvalidHeader), nil},
 		{"version 2.0", func() []byte {
 			b := request(t, header.Header{Opcode: 1}, nil, nil)
@@ -78,22 +93,30 @@ func TestDefaultAnswers(t *testing.T) {
 		var h header.Header
 		body, err := rd.Next(&h)
 		require.NoError(t, err, tc.name)
+		if tc.name == "random bytes as asked" {
+			fs, err := operation.Decode(13, operation.Response, body)
+			require.NoError(t, err)
+			assert.Len(t, fs.Get("random_bytes"), 5)
+			tc.body = body
+		}
 		tc.want.ContentLength = uint32(len(tc.body))
 		assert.Equal(t, tc.want, h, tc.name)
 		assert.Equal(t, string(tc.body), string(body), tc.name)
+		assert.NoError(t, operation.ValidateFrame(&h, operation.Response, body), "%s: a client can read the answer", tc.name)
 		assert.Equal(t, int64(len(got)), rd.Offset(), "%s: one frame, then the connection closes", tc.name)
 	}
 	// A client that sends nothing is dropped, unanswered, after the timeout.
 	assert.Empty(t, exchange(t, srv.Path, nil))
 	srv.Close()
 	st := srv.Stats()
-	assert.Equal(t, uint64(8), st.Connections)
-	assert.Equal(t, uint64(7), st.Answered)
+	assert.Equal(t, uint64(13), st.Connections)
+	assert.Equal(t, uint64(12), st.Answered)
 	assert.Equal(t, uint64(1), st.Dropped)
-	assert.Equal(t, uint64(2), st.ByStatus[uint16(status.Success)])
+	assert.Equal(t, uint64(5), st.ByStatus[uint16(status.Success)])
 	log := srv.Requests()
-	require.Len(t, log, 8)
-	assert.Contains(t, log[7].String(), "nothing received for 200ms: dropped")
+	require.Len(t, log, 13)
+	assert.Contains(t, log[5].String(), "PsaHashCompute answered InvalidEncoding")
+	assert.Contains(t, log[12].String(), "nothing received for 200ms: dropped")
 }
 
 func TestKeepAliveAndLog(t *testing.T) {
@@ -475,4 +498,10 @@ func TestCloseAnswersQueued(t *testing.T) {
 	assert.Equal(t, uint64(2), st.Connections)
 	assert.Equal(t, uint64(1), st.Answered)
 	assert.Equal(t, uint64(1), st.Dropped, "the silent one, at its timeout")
+}
+
+func encode(t *testing.T, op uint32, fs operation.Fields) []byte {
+	b, err := operation.Encode(op, operation.Response, fs)
+	require.NoError(t, err)
+	return b
 }

@@ -393,7 +393,7 @@ func (t *Tap) mutateResponses(up, client net.Conn, id uint64, j *judge) {
 			}
 			return
 		}
-		m := fuzz.MutateResponse(rec.b, t.Seed^(t.seq.Add(1)-1)*0x9E3779B97F4A7C15)
+		m := fuzz.MutateAnswer(rec.b, t.Seed^(t.seq.Add(1)-1)*0x9E3779B97F4A7C15)
 		f.Mutation = &m
 		t.response(&f, rd, body, err, j)
 		if m.Chunk == 0 {

@@ -17,14 +17,17 @@
 //!   err status=V
 //!
 //! Server mode: `parsecwire-reference serve SOCKET [LIMIT]` does what the Parsec service's
-//! front end does: one request per connection, read with Request::read_from_stream and the
-//! limit; on error Response::from_status(status); on success
-//! Response::from_request_header(header, Success) with an empty body; then close.
+//! front end and the first step of its back end do: one request per connection, read with
+//! Request::read_from_stream and the limit; on error Response::from_status(status); else the
+//! body converted with ProtobufConverter::body_to_operation, and
+//! Response::from_request_header(header, status), status Success or the converter's, with an
+//! empty body (the smallest valid result for AttestKey and PrepareKeyAttestation, whose
+//! empty result the converter refuses); then close.
 use num_traits::FromPrimitive;
-use parsec_interface::operations::Convert;
+use parsec_interface::operations::{attest_key, prepare_key_attestation, Convert, NativeResult};
 use parsec_interface::operations_protobuf::ProtobufConverter;
 use parsec_interface::requests::request::Request;
-use parsec_interface::requests::response::{Response, ResponseHeader};
+use parsec_interface::requests::response::{Response, ResponseBody, ResponseHeader};
 use parsec_interface::requests::{BodyType, Opcode, ProviderId, ResponseStatus};
 use std::convert::TryFrom;
 use std::io::{self, BufRead, Cursor, Write};
@@ -203,12 +206,45 @@ fn serve(path: &str, limit: usize) {
         std::thread::spawn(move || {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
             let resp = match Request::read_from_stream(&mut stream, limit) {
-                Ok(req) => Response::from_request_header(req.header, ResponseStatus::Success),
+                // As the Parsec service's back end: the body converted to the native
+                // operation, and a body it refuses answered with the converter's status.
+                Ok(req) => {
+                    let opcode = req.header.opcode;
+                    match ProtobufConverter.body_to_operation(req.body, opcode) {
+                        Ok(_) => {
+                            let mut resp = Response::from_request_header(req.header, ResponseStatus::Success);
+                            if let Some(body) = minimal_result(opcode) {
+                                resp.body = body;
+                            }
+                            resp
+                        }
+                        Err(status) => Response::from_request_header(req.header, status),
+                    }
+                }
                 Err(status) => Response::from_status(status),
             };
             let _ = resp.write_to_stream(&mut stream);
         });
     }
+}
+
+/// The smallest result the converter accepts, for the two operations whose empty result it
+/// refuses (an attestation output is mandatory); every other result may be empty.
+fn minimal_result(opcode: Opcode) -> Option<ResponseBody> {
+    let result = match opcode {
+        Opcode::AttestKey => NativeResult::AttestKey(attest_key::Result::ActivateCredential {
+            credential: Vec::new().into(),
+        }),
+        Opcode::PrepareKeyAttestation => {
+            NativeResult::PrepareKeyAttestation(prepare_key_attestation::Result::ActivateCredential {
+                name: Vec::new().into(),
+                public: Vec::new().into(),
+                attesting_key_pub: Vec::new().into(),
+            })
+        }
+        _ => return None,
+    };
+    ProtobufConverter.result_to_body(result).ok()
 }
 
 fn main() {
