@@ -15,8 +15,8 @@ for t in "${targets[@]}"; do
   compile_native_go_fuzzer github.com/parsecwire/parsecwire/fuzz "$t" "$t"
 done
 cli_targets=(
-  FuzzScan
 )
 for t in "${cli_targets[@]}"; do
   compile_native_go_fuzzer github.com/parsecwire/parsecwire/cmd/parsecwire "$t" "$t"
 done
+compile_native_go_fuzzer github.com/parsecwire/parsecwire/wire FuzzScanner FuzzScanner

@@ -199,6 +199,18 @@ func (s *Scanner) Offset() int64 { return s.base + int64(s.lo) }
 // without finding another magic number. Valid once Scan has returned false.
 func (s *Scanner) Tail() int64 { return s.tail }
 
+// Resyncing reports whether the last frame's lengths could not be trusted, so that the next
+// Scan starts by looking for a magic number: the bytes it skips are the next frame's
+// Skipped, or Tail at the end of the stream.
+func (s *Scanner) Resyncing() bool { return s.resync }
+
+// Resync makes the next Scan look for a magic number first, as after a fault whose lengths
+// cannot be trusted: for a stream that resumes after bytes a capture lost. The bytes skipped
+// are counted from the current offset.
+func (s *Scanner) Resync() {
+	s.resync, s.gapFrom = true, s.Offset()
+}
+
 // Buffered returns the bytes read from the io.Reader and not yet consumed.
 func (s *Scanner) Buffered() int { return s.hi - s.lo }
 

@@ -96,7 +96,7 @@ func TestFormats(t *testing.T) {
 		hex.EncodeToString(stream) + "\n"
 	spaced := "10 a7 c0 5e 1e 00 01 00\t" + hex.EncodeToString(a[8:]) + "\n"
 	b64 := base64.StdEncoding.EncodeToString(a) + "\n# c\n" + base64.RawURLEncoding.EncodeToString(stream) + "\n"
-	mock := "spec:\n  name: x\ntest_data:\n  request: " + base64.StdEncoding.EncodeToString(mustRequest(t)) +
+	mock := "spec:\n  name: x\ntest_data:\n  request: " + base64.StdEncoding.EncodeToString(mustRequest(t, notFound)) +
 		"\n  response: " + base64.StdEncoding.EncodeToString(b) + "\n"
 	oldMock := "test_data:\n  result: " + base64.StdEncoding.EncodeToString(b) + "\n"
 	cases := []struct {
@@ -142,8 +142,9 @@ func TestFormats(t *testing.T) {
 	assert.Equal(t, float64(1), recs[1]["index"])
 }
 
-func mustRequest(t *testing.T) []byte {
-	b, err := wire.AppendRequest(nil, header.Header{Opcode: 1}, nil, nil)
+// mustRequest returns the request that h, a response, answers.
+func mustRequest(t *testing.T, h header.Header) []byte {
+	b, err := wire.AppendRequest(nil, header.Header{Provider: h.Provider, Session: h.Session, Opcode: h.Opcode}, nil, nil)
 	require.NoError(t, err)
 	return b
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 )
 
 // Exit statuses, shared by every command.
@@ -34,6 +35,7 @@ func commands() []command {
 		{"status", "look up status codes by number or name, or list the table", runStatus},
 		{"serve", "a scripted or hostile Parsec service on a Unix socket, for testing clients", runServe},
 		{"probe", "fuzz a live Parsec service and judge every response it sends", runProbe},
+		{"version", "print the module's version and the Go version it was built with", runVersion},
 	}
 }
 
@@ -47,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return exitOK
+	case "-version", "--version":
+		return runVersion(nil, stdin, stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -66,4 +70,43 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun parsecwire COMMAND -h for a command's flags and examples.")
 	fmt.Fprintln(w, "Exit status: 0 all valid, 1 an invalid frame or finding, 2 usage or I/O error.")
+}
+
+// runVersion prints the module version from the build information: a tagged version when
+// built with go install module@version, (devel) from a checkout, with the VCS revision.
+func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+		fmt.Fprintf(stderr, "parsecwire version: no arguments expected\n")
+		return exitUsage
+	}
+	fmt.Fprintln(stdout, version())
+	return exitOK
+}
+
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "parsecwire (no build information)"
+	}
+	s := "parsecwire " + bi.Main.Version
+	var rev, modified string
+	for _, kv := range bi.Settings {
+		switch kv.Key {
+		case "vcs.revision":
+			rev = kv.Value
+		case "vcs.modified":
+			modified = kv.Value
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		s += " (" + rev
+		if modified == "true" {
+			s += ", modified"
+		}
+		s += ")"
+	}
+	return s + " " + bi.GoVersion
 }

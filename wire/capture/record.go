@@ -1,0 +1,204 @@
+package capture
+
+import (
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/status"
+)
+
+// Record is what the Decoder reports about one frame of a capture: where it is, its header
+// when it decoded, its verdict, and its place in a request/response exchange. The Decoder
+// reuses one Record: it and its slices are valid only during the callback.
+type Record struct {
+	Source string // the input's name, "-" for stdin
+	Line   int    // 1-based line of the frame's first byte in a text input; 0 otherwise
+	Conn   string // the connection, "" when the input holds one stream
+	Kind   Dir    // DirRequest or DirResponse
+	Index  int64  // the frame's number within the source, from 0
+	Offset int64  // of the frame's first byte within its stream (a line of a hex file, a connection's direction)
+
+	OK      bool
+	Decoded bool          // Header holds the frame's fields
+	Header  header.Header // when Decoded
+	Body    []byte        // the body, when it was read and held
+	Auth    []byte        // a request's authentication bytes
+	Dropped bool          // the body was too large to hold: read and discarded
+
+	// The fault, when the frame is invalid: the error, the status that classifies it, the
+	// field and the stream offset of the first bad byte.
+	Err         error
+	Code        status.Code
+	Field       string
+	FaultOffset int64
+	// Skipped counts, after a fault whose lengths could not be trusted, the bytes from the
+	// fault's first byte to the next magic number (Resumed) or to the end of the stream.
+	Skipped int64
+	Resumed bool
+	// Missing counts bytes of the frame that the capture does not hold (strace -s cut the
+	// buffer, lines of a dump are missing): the frame is incomplete, not invalid.
+	Missing int64
+
+	// Exchange numbers a request and its response (same connection, in order) from 1; 0
+	// when the format does not tell directions apart.
+	Exchange int64
+	// Echo, on a response, says what does not echo its request (provider, session, opcode),
+	// or that no request came before it; "" when it does.
+	Echo string
+
+	// BodyInfo is the body check's description of the body, a JSON object printed as
+	// "body"; nil when there is none.
+	BodyInfo []byte
+}
+
+// Valid reports whether the frame is well formed and echoes its request.
+func (r *Record) Valid() bool { return r.OK && r.Echo == "" }
+
+// KindName is "request" or "response".
+func (r *Record) KindName() string {
+	if r.Kind == DirRequest {
+		return "request"
+	}
+	return "response"
+}
+
+// AppendJSON appends the record as one JSON object, without a newline. The keys are a
+// contract that other tools parse: source, line (text inputs), conn, kind, index, offset,
+// ok; when the header decoded provider, provider_name, session (a decimal string),
+// content_type, opcode, opcode_name, status, status_name, content_length, and for requests
+// auth_type and auth_length; for a bad frame error, code, code_name, field, fault_offset,
+// skipped; then missing, dropped, exchange, echo and body when they apply.
+// errText is the fault's text (Err.Error()), passed in so that a caller can reuse it.
+func (r *Record) AppendJSON(b []byte, errText string) []byte {
+	b = append(b, `{"source":`...)
+	b = appendString(b, r.Source)
+	if r.Line > 0 {
+		b = append(b, `,"line":`...)
+		b = strconv.AppendInt(b, int64(r.Line), 10)
+	}
+	if r.Conn != "" {
+		b = append(b, `,"conn":`...)
+		b = appendString(b, r.Conn)
+	}
+	b = append(b, `,"kind":"`...)
+	b = append(b, r.KindName()...)
+	b = append(b, `","index":`...)
+	b = strconv.AppendInt(b, r.Index, 10)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, r.Offset, 10)
+	b = append(b, `,"ok":`...)
+	b = strconv.AppendBool(b, r.OK)
+	if r.Decoded {
+		h := &r.Header
+		pn, _ := header.ProviderName(h.Provider)
+		on, _ := header.OpcodeName(h.Opcode)
+		sn := ""
+		if h.Status.Known() {
+			sn = h.Status.String()
+		}
+		b = append(b, `,"provider":`...)
+		b = strconv.AppendUint(b, uint64(h.Provider), 10)
+		b = append(b, `,"provider_name":"`...)
+		b = append(b, pn...)
+		b = append(b, `","session":"`...)
+		b = strconv.AppendUint(b, h.Session, 10)
+		b = append(b, `","content_type":`...)
+		b = strconv.AppendUint(b, uint64(h.ContentType), 10)
+		b = append(b, `,"opcode":`...)
+		b = strconv.AppendUint(b, uint64(h.Opcode), 10)
+		b = append(b, `,"opcode_name":"`...)
+		b = append(b, on...)
+		b = append(b, `","status":`...)
+		b = strconv.AppendUint(b, uint64(h.Status), 10)
+		b = append(b, `,"status_name":"`...)
+		b = append(b, sn...)
+		b = append(b, `","content_length":`...)
+		b = strconv.AppendUint(b, uint64(h.ContentLength), 10)
+		if r.Kind == DirRequest {
+			b = append(b, `,"auth_type":`...)
+			b = strconv.AppendUint(b, uint64(h.AuthType), 10)
+			b = append(b, `,"auth_length":`...)
+			b = strconv.AppendUint(b, uint64(h.AuthLength), 10)
+		}
+	}
+	if r.Err != nil {
+		b = append(b, `,"error":`...)
+		b = appendString(b, errText)
+		if r.Missing == 0 {
+			b = append(b, `,"code":`...)
+			b = strconv.AppendUint(b, uint64(r.Code), 10)
+			b = append(b, `,"code_name":"`...)
+			b = append(b, r.Code.String()...)
+			b = append(b, '"')
+		}
+		if r.Field != "" {
+			b = append(b, `,"field":"`...)
+			b = append(b, r.Field...)
+			b = append(b, `","fault_offset":`...)
+			b = strconv.AppendInt(b, r.FaultOffset, 10)
+		}
+	}
+	if r.Skipped > 0 {
+		b = append(b, `,"skipped":`...)
+		b = strconv.AppendInt(b, r.Skipped, 10)
+	}
+	if r.Missing > 0 {
+		b = append(b, `,"missing":`...)
+		b = strconv.AppendInt(b, r.Missing, 10)
+	}
+	if r.Dropped {
+		b = append(b, `,"dropped":true`...)
+	}
+	if r.Exchange > 0 {
+		b = append(b, `,"exchange":`...)
+		b = strconv.AppendInt(b, r.Exchange, 10)
+	}
+	if r.Echo != "" {
+		b = append(b, `,"echo":`...)
+		b = appendString(b, r.Echo)
+	}
+	if len(r.BodyInfo) > 0 {
+		b = append(b, `,"body":`...)
+		b = append(b, r.BodyInfo...)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		}
+		i++
+	}
+	return append(b, '"')
+}
