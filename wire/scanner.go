@@ -36,7 +36,8 @@ type Frame struct {
 	Dropped bool
 	// Err is nil for a valid frame; otherwise the fault, a *header.FieldError matching the
 	// Parsec status that classifies it, exactly as Reader.Next (NextRequest) would return it
-	// for a stream that starts at Offset.
+	// for a stream that starts at Offset. Like Body it is valid until the next Scan, which
+	// may reuse it: to keep it, keep a copy of the FieldError (errors.As, then *fe).
 	Err error
 	// Skipped counts the bytes before Offset that no frame accounts for: after a fault whose
 	// lengths could not be trusted the Scanner resumed at this frame's magic number, and the
@@ -86,7 +87,8 @@ type Scanner struct {
 	rerr   error // the error of the last Read, io.EOF at the end: sticky but for ErrPending
 
 	f    Frame
-	err  error // what Err returns
+	fe   header.FieldError // the fault of the current frame, reused: see Frame.Err
+	err  error             // what Err returns
 	done bool
 
 	// Work left by the previous frame, done by the next Scan so that a caller who stops
@@ -231,8 +233,9 @@ func (s *Scanner) Scan() bool {
 	if s.resync && !s.findMagic() {
 		return s.stop()
 	}
-	// The fast path: a whole valid frame in the buffer is one decode and one slice.
-	if b := s.buf[s.lo:s.hi]; len(b) >= header.Size && !s.strict {
+	// The fast path: a whole valid frame in the buffer is one decode and one slice. The
+	// constant fields are compared first so that a fault costs no error built and dropped.
+	if b := s.buf[s.lo:s.hi]; len(b) >= header.Size && !s.strict && le64(b) == prefix && b[34]|b[35] == 0 {
 		f := &s.f
 		var err error
 		if s.requests {
@@ -338,6 +341,13 @@ func (s *Scanner) cause() error {
 	return cause(s.rerr)
 }
 
+// reuse returns fe in the Scanner's own FieldError: a stream of garbage is millions of
+// faults, and an allocation each would cost more than finding them.
+func (s *Scanner) reuse(fe header.FieldError) error {
+	s.fe = fe
+	return &s.fe
+}
+
 // fault fills the current frame as a fault of n bytes at off.
 func (s *Scanner) fault(off, n int64, err error) {
 	s.f = Frame{Offset: off, Len: n, Err: err, Request: s.requests, Skipped: s.gap}
@@ -355,8 +365,8 @@ func (s *Scanner) slow() bool {
 	}
 	b := s.buf[s.lo:s.hi]
 	if m := le32(b); m != header.Magic {
-		s.fault(off, 4, &header.FieldError{Field: header.FieldMagic, Found: uint64(m),
-			Expected: uint64(header.Magic), Code: status.InvalidHeader})
+		s.fault(off, 4, s.reuse(header.FieldError{Field: header.FieldMagic, Found: uint64(m),
+			Expected: uint64(header.Magic), Code: status.InvalidHeader}))
 		return s.untrusted(off)
 	}
 	if !s.need(header.PrefixSize) {
@@ -373,8 +383,8 @@ func (s *Scanner) slow() bool {
 			s.fault(off, int64(s.have(header.PrefixSize+hs)), fe)
 			return s.untrustedEnd(off)
 		}
-		s.fault(off, int64(header.PrefixSize+hs), &header.FieldError{Field: header.FieldHeaderSize,
-			Offset: header.FieldHeaderSize.Offset(), Found: uint64(hs), Expected: header.RestSize, Code: status.InvalidHeader})
+		s.fault(off, int64(header.PrefixSize+hs), s.reuse(header.FieldError{Field: header.FieldHeaderSize,
+			Offset: header.FieldHeaderSize.Offset(), Found: uint64(hs), Expected: header.RestSize, Code: status.InvalidHeader}))
 		return s.untrusted(off)
 	}
 	if !s.need(header.Size) {
@@ -417,8 +427,8 @@ func (s *Scanner) slow() bool {
 	}
 	s.f.Len = header.Size + cl + al
 	if h.ContentLength > s.limit {
-		s.f.Err = &header.FieldError{Field: header.FieldContentLength, Offset: header.FieldContentLength.Offset(),
-			Found: uint64(h.ContentLength), Expected: uint64(s.limit), Code: status.BodySizeExceedsLimit}
+		s.f.Err = s.reuse(header.FieldError{Field: header.FieldContentLength, Offset: header.FieldContentLength.Offset(),
+			Found: uint64(h.ContentLength), Expected: uint64(s.limit), Code: status.BodySizeExceedsLimit})
 		s.consume(header.Size)
 		s.skip = cl + al
 		return true
@@ -559,6 +569,15 @@ func (s *Scanner) skipBytes() bool {
 }
 
 var magic = []byte{0x10, 0xa7, 0xc0, 0x5e}
+
+// prefix is the first 8 bytes of every version 1.0 header, read little-endian: magic,
+// header size 30, version 1.0.
+const prefix = uint64(header.Magic) | header.RestSize<<32 | header.VersionMajor<<48 | header.VersionMinor<<56
+
+func le64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(le32(b)) | uint64(le32(b[4:]))<<32
+}
 
 // findMagic discards bytes up to the next magic number. It returns false when the stream
 // ends (or fails, or is pending) first.

@@ -51,7 +51,7 @@ func (f *failAt) Read(p []byte) (int, error) {
 }
 
 // referenceVerdict reads the first frame of data with a Reader, as Next or NextRequest does.
-func referenceVerdict(c scanConfig, data []byte, fail bool) (h header.Header, body, auth []byte, err error, consumed int64) {
+func referenceVerdict(c scanConfig, data []byte, fail bool) (h header.Header, body, auth []byte, consumed int64, err error) {
 	rd := NewReader(&failAt{data, fail})
 	if c.limit > 0 {
 		rd.SetLimit(c.limit)
@@ -65,7 +65,7 @@ func referenceVerdict(c scanConfig, data []byte, fail bool) (h header.Header, bo
 	} else {
 		body, err = rd.Next(&h)
 	}
-	return h, body, auth, err, rd.Offset()
+	return h, body, auth, rd.Offset(), err
 }
 
 func newTestScanner(c scanConfig, data []byte, fail bool) *Scanner {
@@ -138,7 +138,7 @@ func checkScan(t testing.TB, c scanConfig, data []byte) {
 			t.Fatalf("frame %d at offset %d, want %d", n, off, want)
 		}
 		resync = -1
-		h, body, auth, rerr, consumed := referenceVerdict(c, data[off:end], fail)
+		h, body, auth, consumed, rerr := referenceVerdict(c, data[off:end], fail)
 		if !assert.Equal(t, rerr, f.Err, "frame %d at offset %d: verdict", n, off) {
 			t.FailNow()
 		}

@@ -208,11 +208,7 @@ type printer struct {
 	t           tally
 	werr        error
 	lineStreams bool // the streams are lines (hex, base64): offsets are "of the line"
-
-	// The text of the last fault, reused when the next is the same: a stream of garbage
-	// repeats one fault millions of times.
-	lastErr  header.FieldError
-	lastText string
+	enc         capture.JSONEncoder
 }
 
 func newPrinter(cmd string, f *decodeFlags, stdout io.Writer) *printer {
@@ -225,19 +221,7 @@ func (p *printer) flush() {
 	}
 }
 
-func (p *printer) errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	if fe, ok := err.(*header.FieldError); ok {
-		if *fe == p.lastErr && p.lastText != "" {
-			return p.lastText
-		}
-		p.lastErr, p.lastText = *fe, fe.Error()
-		return p.lastText
-	}
-	return err.Error()
-}
+func (p *printer) errText(err error) string { return p.enc.ErrorText(err) }
 
 // record prints one record (validate: only the findings) and counts it.
 func (p *printer) record(r *capture.Record) error {
@@ -246,7 +230,7 @@ func (p *printer) record(r *capture.Record) error {
 		return nil
 	}
 	if p.f.json {
-		p.buf = r.AppendJSON(p.buf[:0], p.errText(r.Err))
+		p.buf = p.enc.Append(p.buf[:0], r)
 		p.buf = append(p.buf, '\n')
 	} else {
 		p.buf = p.appendText(p.buf[:0], r)
@@ -518,14 +502,19 @@ func (p *printer) summary() {
 	}
 }
 
-// isTerminal reports whether w is a terminal.
+// isTerminal reports whether w is a terminal: a character device other than /dev/null (the
+// one character device output is commonly sent to, which is no terminal).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(fi, null)
 }
 
 // startProgress prints, once the run has lasted delay, a line on w every delay with the

@@ -15,9 +15,8 @@ import (
 
 // input is one thing to read: a file, or stdin ("-").
 type input struct {
-	name    string
-	inDir   bool // found in a folder given on the command line
-	skipped string
+	name  string
+	inDir bool // found in a folder given on the command line
 }
 
 // inputs expands the command line's names: stdin when there are none, and every regular

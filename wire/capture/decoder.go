@@ -62,7 +62,7 @@ type Decoder struct {
 	conns   map[string]*conn
 	index   int64
 	exch    int64
-	rec     Record
+	rec     *Record
 	stats   Stats
 	err     error // the first error of emit, which ends the run
 	pool    []*stream
@@ -101,7 +101,8 @@ type stream struct {
 	base    int64 // stream offset of the Scanner's offset 0 (it restarts after a gap)
 	fed     int64 // bytes fed so far
 	marks   []Mark
-	held    Record // a fault waiting for the count of bytes its resync skips
+	held    *Record // a fault waiting for the count of bytes its resync skips
+	heldErr header.FieldError
 	holding bool
 }
 
@@ -138,7 +139,7 @@ func NewDecoder(cfg Config) *Decoder {
 	if cfg.Pending <= 0 {
 		cfg.Pending = DefaultPending
 	}
-	return &Decoder{cfg: cfg}
+	return &Decoder{cfg: cfg, rec: &Record{}}
 }
 
 // Stats returns the totals of the runs so far.
@@ -245,8 +246,8 @@ func (d *Decoder) newStream(key streamKey, dir Dir, pair bool) *stream {
 	var st *stream
 	if n := len(d.pool); n > 0 {
 		st, d.pool = d.pool[n-1], d.pool[:n-1]
-		buf := st.s
-		*st = stream{s: buf, marks: st.marks[:0]}
+		buf, held := st.s, st.held
+		*st = stream{s: buf, marks: st.marks[:0], held: held}
 	} else {
 		st = &stream{}
 		st.s = wire.NewScanner(nil)
@@ -349,7 +350,7 @@ func (d *Decoder) end(st *stream) {
 func (d *Decoder) finish(st *stream) {
 	if st.holding {
 		st.held.Skipped, st.held.Resumed = st.s.Tail(), false
-		d.send(&st.held)
+		d.send(st.held)
 		st.holding = false
 	}
 }
@@ -393,10 +394,10 @@ func (d *Decoder) frame(st *stream, f *wire.Frame, missing ...int64) {
 	off := st.base + f.Offset
 	if st.holding {
 		st.held.Skipped, st.held.Resumed = f.Skipped, true
-		d.send(&st.held)
+		d.send(st.held)
 		st.holding = false
 	}
-	r := &d.rec
+	r := d.rec
 	*r = Record{Source: d.name, Conn: st.key.conn, Kind: st.dir, Index: d.index, Offset: off, Line: st.lineAt(off)}
 	d.index++
 	if d.index&0xfff == 0 && d.cfg.Progress != nil {
@@ -412,8 +413,17 @@ func (d *Decoder) frame(st *stream, f *wire.Frame, missing ...int64) {
 		d.pair(st, r)
 	}
 	if st.s.Resyncing() {
-		st.held = *r
-		st.held.Body, st.held.Auth = nil, nil
+		// Keep the record by swapping it with the stream's spare one: no copy.
+		if st.held == nil {
+			st.held = &Record{}
+		}
+		st.held, d.rec = r, st.held
+		r.Body, r.Auth = nil, nil
+		if fe, ok := r.Err.(*header.FieldError); ok {
+			// The Scanner reuses its FieldError on the next Scan: keep a copy.
+			st.heldErr = *fe
+			r.Err = &st.heldErr
+		}
 		st.holding = true
 		return
 	}
@@ -447,12 +457,23 @@ func (d *Decoder) Judge(r *Record, f *wire.Frame) {
 		return
 	}
 	r.Err = f.Err
-	r.Code, _ = status.Of(f.Err)
-	var fe *header.FieldError
-	if errors.As(f.Err, &fe) {
-		r.Field = fe.Field.String()
-		r.FaultOffset = r.Offset + int64(fe.Offset)
+	fe, ok := f.Err.(*header.FieldError) // the Scanner's faults are; no reflection per fault
+	if !ok {
+		fe, ok = asFieldError(f.Err)
 	}
+	if ok {
+		r.Code, r.Field, r.FaultOffset = fe.Code, fe.Field.String(), r.Offset+int64(fe.Offset)
+		return
+	}
+	r.Code, _ = status.Of(f.Err)
+}
+
+// asFieldError is errors.As for a *header.FieldError, apart so that its target does not
+// escape to the heap in Judge, which runs for every fault.
+func asFieldError(err error) (*header.FieldError, bool) {
+	var fe *header.FieldError
+	ok := errors.As(err, &fe)
+	return fe, ok
 }
 
 // pair numbers a request's exchange, or matches a response with the oldest request waiting

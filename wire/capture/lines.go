@@ -69,14 +69,13 @@ func (l *lines) piece() (b []byte, first, last bool, err error) {
 // whole returns the next whole line; a line longer than lineBuffer is reported as an
 // *InputError of format and skipped.
 func (l *lines) whole(format string) ([]byte, error) {
-	b, first, last, err := l.piece()
+	b, _, last, err := l.piece()
 	if err != nil || last {
 		return b, err
 	}
 	line, off := l.line, l.off
 	for !last && err == nil {
-		_, first, last, err = l.piece()
-		_ = first
+		_, _, last, err = l.piece()
 	}
 	if err != nil && err != io.EOF {
 		return nil, err

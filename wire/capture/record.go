@@ -69,10 +69,45 @@ func (r *Record) KindName() string {
 // content_type, opcode, opcode_name, status, status_name, content_length, and for requests
 // auth_type and auth_length; for a bad frame error, code, code_name, field, fault_offset,
 // skipped; then missing, dropped, exchange, echo and body when they apply.
-// errText is the fault's text (Err.Error()), passed in so that a caller can reuse it.
-func (r *Record) AppendJSON(b []byte, errText string) []byte {
+func (r *Record) AppendJSON(b []byte) []byte {
+	var e JSONEncoder
+	return e.Append(b, r)
+}
+
+// JSONEncoder appends records as AppendJSON does, keeping what repeats from one record to the
+// next (the source's quoted name, the text of the last fault) so that a stream of millions
+// of faults costs appends, not formatting.
+type JSONEncoder struct {
+	src     string
+	srcJSON []byte
+	fe      header.FieldError
+	feText  string
+	feJSON  []byte
+}
+
+// ErrorText returns err.Error(), from the cache when err is the same fault as the last.
+func (e *JSONEncoder) ErrorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	if fe, ok := err.(*header.FieldError); ok {
+		if *fe == e.fe && e.feText != "" {
+			return e.feText
+		}
+		e.fe, e.feText = *fe, fe.Error()
+		e.feJSON = appendString(e.feJSON[:0], e.feText)
+		return e.feText
+	}
+	return err.Error()
+}
+
+// Append appends r as one JSON object, without a newline.
+func (e *JSONEncoder) Append(b []byte, r *Record) []byte {
+	if e.srcJSON == nil || r.Source != e.src {
+		e.src, e.srcJSON = r.Source, appendString(nil, r.Source)
+	}
 	b = append(b, `{"source":`...)
-	b = appendString(b, r.Source)
+	b = append(b, e.srcJSON...)
 	if r.Line > 0 {
 		b = append(b, `,"line":`...)
 		b = strconv.AppendInt(b, int64(r.Line), 10)
@@ -124,7 +159,12 @@ func (r *Record) AppendJSON(b []byte, errText string) []byte {
 	}
 	if r.Err != nil {
 		b = append(b, `,"error":`...)
-		b = appendString(b, errText)
+		if _, ok := r.Err.(*header.FieldError); ok {
+			e.ErrorText(r.Err)
+			b = append(b, e.feJSON...)
+		} else {
+			b = appendString(b, r.Err.Error())
+		}
 		if r.Missing == 0 {
 			b = append(b, `,"code":`...)
 			b = strconv.AppendUint(b, uint64(r.Code), 10)
