@@ -198,12 +198,15 @@ func inputError(name string, err error) string {
 	return name + ": " + err.Error()
 }
 
-// printer writes records through one buffer: many frames per write.
+// printer writes records through one buffer: many frames per write. Records are appended
+// to out, which is written when it holds outSize bytes: no copy into a bufio.Writer.
 type printer struct {
 	cmd         string
 	f           *decodeFlags
-	w           *bufio.Writer
+	w           *bufio.Writer // for the summary
+	stdout      io.Writer
 	flushEach   bool
+	out         []byte
 	buf         []byte
 	t           tally
 	werr        error
@@ -211,11 +214,21 @@ type printer struct {
 	enc         capture.JSONEncoder
 }
 
+// outSize is how much output the printer gathers before a write.
+const outSize = 64 << 10
+
 func newPrinter(cmd string, f *decodeFlags, stdout io.Writer) *printer {
-	return &printer{cmd: cmd, f: f, w: bufio.NewWriterSize(stdout, 64<<10), flushEach: isTerminal(stdout)}
+	return &printer{cmd: cmd, f: f, stdout: stdout, w: bufio.NewWriterSize(stdout, 4<<10), flushEach: isTerminal(stdout),
+		out: make([]byte, 0, outSize+4<<10)}
 }
 
 func (p *printer) flush() {
+	if len(p.out) > 0 {
+		if _, err := p.stdout.Write(p.out); err != nil && p.werr == nil {
+			p.werr = err
+		}
+		p.out = p.out[:0]
+	}
 	if err := p.w.Flush(); err != nil && p.werr == nil {
 		p.werr = err
 	}
@@ -230,16 +243,12 @@ func (p *printer) record(r *capture.Record) error {
 		return nil
 	}
 	if p.f.json {
-		p.buf = p.enc.Append(p.buf[:0], r)
-		p.buf = append(p.buf, '\n')
+		p.out = p.enc.Append(p.out, r)
+		p.out = append(p.out, '\n')
 	} else {
-		p.buf = p.appendText(p.buf[:0], r)
+		p.out = p.appendText(p.out, r)
 	}
-	if _, err := p.w.Write(p.buf); err != nil {
-		p.werr = err
-		return err
-	}
-	if p.flushEach {
+	if len(p.out) >= outSize || p.flushEach {
 		p.flush()
 	}
 	return p.werr
@@ -446,6 +455,7 @@ func joinCounts(names []string, n []int64) string {
 }
 
 func (p *printer) summary() {
+	p.summaryStart()
 	t := &p.t
 	if p.f.json {
 		b := append(p.buf[:0], `{"summary":true,"frames":`...)
@@ -499,6 +509,16 @@ func (p *printer) summary() {
 	}
 	if names, n := byName(&t.byFault); len(names) > 0 {
 		fmt.Fprintf(p.w, "  invalid by fault:  %s\n", joinCounts(names, n))
+	}
+}
+
+// summaryStart writes out the records gathered before the summary, which goes through w.
+func (p *printer) summaryStart() {
+	if len(p.out) > 0 {
+		if _, err := p.stdout.Write(p.out); err != nil && p.werr == nil {
+			p.werr = err
+		}
+		p.out = p.out[:0]
 	}
 }
 

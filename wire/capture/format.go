@@ -242,7 +242,8 @@ var (
 	socatLine   = regexp.MustCompile(`^[<>] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)?\s+length=\d+ from=\d+ to=\d+`)
 	xxdLine     = regexp.MustCompile(`^[0-9a-f]{7,}: [0-9a-f]{2}`)
 	hexdumpLine = regexp.MustCompile(`^[0-9a-f]{8}  [0-9a-f]{2}( [0-9a-f]{2})*( |$)|^[0-9a-f]{8}$|^\*$`)
-	odLine      = regexp.MustCompile(`^([0-7]{6,}|[0-9a-f]{6,})?( +([0-9a-f]{2}|[0-9a-f]{4}|[0-7]{6}))+( +>.*<)?$|^([0-9a-f]{6,})$|^\*$`)
+	odLine      = regexp.MustCompile(`^([0-7]{6,}|[0-9a-f]{6,})?( +([0-9a-f]{2}|[0-9a-f]{4}|[0-7]{6}))+( +>.*<)?$|^([0-9a-f]{6,16})$|^\*$`)
+	odData      = regexp.MustCompile(`^([0-7]{6,}|[0-9a-f]{6,})?( +([0-9a-f]{2}|[0-9a-f]{4}|[0-7]{6}))+( +>.*<)?$`)
 )
 
 // isStrace: some line of the first is a read or write on a file descriptor (strace prints
@@ -263,9 +264,14 @@ func isSocat(h []byte) bool {
 
 func isXxd(h []byte) bool      { return allMatch(h, xxdLine, 20) }
 func isHexdumpC(h []byte) bool { return allMatch(h, hexdumpLine, 20) && bytes.Contains(h, []byte("|")) }
-func isOd(h []byte) bool       { return allMatch(h, odLine, 20) }
-func isHex(h []byte) bool      { return textFrames(h, NewHex) }
-func isBase64(h []byte) bool   { return textFrames(h, NewBase64) }
+
+// isOd: od's lines, the first with bytes on it (a lone hex word is no dump).
+func isOd(h []byte) bool {
+	ls := firstLines(h, 1)
+	return len(ls) == 1 && odData.Match(ls[0]) && allMatch(h, odLine, 20)
+}
+func isHex(h []byte) bool    { return textFrames(h, NewHex) }
+func isBase64(h []byte) bool { return textFrames(h, NewBase64) }
 
 // textFrames: the first line that is not blank or a comment decodes, and to bytes that start
 // with a frame's magic number (a capture of frames starts with one): prose is neither hex nor

@@ -75,14 +75,19 @@ func (r *Record) AppendJSON(b []byte) []byte {
 }
 
 // JSONEncoder appends records as AppendJSON does, keeping what repeats from one record to the
-// next (the source's quoted name, the text of the last fault) so that a stream of millions
-// of faults costs appends, not formatting.
+// next (the source's quoted name, the text of the last fault, the keys and names that go
+// with each provider, opcode and status) so that millions of records cost appends, not
+// formatting.
 type JSONEncoder struct {
 	src     string
 	srcJSON []byte
 	fe      header.FieldError
 	feText  string
 	feJSON  []byte
+
+	providers [256][]byte  // `,"provider":1,"provider_name":"MbedCrypto","session":"`
+	opcodes   [64][]byte   // `12,"opcode_name":"PsaExportKey","status":`
+	statuses  [2048][]byte // `1140,"status_name":"PsaErrorDoesNotExist","content_length":`
 }
 
 // ErrorText returns err.Error(), from the cache when err is the same fault as the last.
@@ -101,6 +106,34 @@ func (e *JSONEncoder) ErrorText(err error) string {
 	return err.Error()
 }
 
+func providerJSON(b []byte, p uint8) []byte {
+	pn, _ := header.ProviderName(p)
+	b = append(b, `,"provider":`...)
+	b = strconv.AppendUint(b, uint64(p), 10)
+	b = append(b, `,"provider_name":"`...)
+	b = append(b, pn...)
+	return append(b, `","session":"`...)
+}
+
+func opcodeJSON(b []byte, op uint32) []byte {
+	on, _ := header.OpcodeName(op)
+	b = strconv.AppendUint(b, uint64(op), 10)
+	b = append(b, `,"opcode_name":"`...)
+	b = append(b, on...)
+	return append(b, `","status":`...)
+}
+
+func statusJSON(b []byte, c status.Code) []byte {
+	sn := ""
+	if c.Known() {
+		sn = c.String()
+	}
+	b = strconv.AppendUint(b, uint64(c), 10)
+	b = append(b, `,"status_name":"`...)
+	b = append(b, sn...)
+	return append(b, `","content_length":`...)
+}
+
 // Append appends r as one JSON object, without a newline.
 func (e *JSONEncoder) Append(b []byte, r *Record) []byte {
 	if e.srcJSON == nil || r.Source != e.src {
@@ -116,39 +149,52 @@ func (e *JSONEncoder) Append(b []byte, r *Record) []byte {
 		b = append(b, `,"conn":`...)
 		b = appendString(b, r.Conn)
 	}
-	b = append(b, `,"kind":"`...)
-	b = append(b, r.KindName()...)
-	b = append(b, `","index":`...)
+	if r.Kind == DirRequest {
+		b = append(b, `,"kind":"request","index":`...)
+	} else {
+		b = append(b, `,"kind":"response","index":`...)
+	}
 	b = strconv.AppendInt(b, r.Index, 10)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, r.Offset, 10)
-	b = append(b, `,"ok":`...)
-	b = strconv.AppendBool(b, r.OK)
+	if r.OK {
+		b = append(b, `,"ok":true`...)
+	} else {
+		b = append(b, `,"ok":false`...)
+	}
 	if r.Decoded {
 		h := &r.Header
-		pn, _ := header.ProviderName(h.Provider)
-		on, _ := header.OpcodeName(h.Opcode)
-		sn := ""
-		if h.Status.Known() {
-			sn = h.Status.String()
+		p := &e.providers[h.Provider]
+		if *p == nil {
+			*p = providerJSON(nil, h.Provider)
 		}
-		b = append(b, `,"provider":`...)
-		b = strconv.AppendUint(b, uint64(h.Provider), 10)
-		b = append(b, `,"provider_name":"`...)
-		b = append(b, pn...)
-		b = append(b, `","session":"`...)
+		b = append(b, *p...)
 		b = strconv.AppendUint(b, h.Session, 10)
-		b = append(b, `","content_type":`...)
-		b = strconv.AppendUint(b, uint64(h.ContentType), 10)
-		b = append(b, `,"opcode":`...)
-		b = strconv.AppendUint(b, uint64(h.Opcode), 10)
-		b = append(b, `,"opcode_name":"`...)
-		b = append(b, on...)
-		b = append(b, `","status":`...)
-		b = strconv.AppendUint(b, uint64(h.Status), 10)
-		b = append(b, `,"status_name":"`...)
-		b = append(b, sn...)
-		b = append(b, `","content_length":`...)
+		if h.ContentType == 0 {
+			b = append(b, `","content_type":0,"opcode":`...)
+		} else {
+			b = append(b, `","content_type":`...)
+			b = strconv.AppendUint(b, uint64(h.ContentType), 10)
+			b = append(b, `,"opcode":`...)
+		}
+		if h.Opcode < uint32(len(e.opcodes)) {
+			o := &e.opcodes[h.Opcode]
+			if *o == nil {
+				*o = opcodeJSON(nil, h.Opcode)
+			}
+			b = append(b, *o...)
+		} else {
+			b = opcodeJSON(b, h.Opcode)
+		}
+		if int(h.Status) < len(e.statuses) {
+			st := &e.statuses[h.Status]
+			if *st == nil {
+				*st = statusJSON(nil, h.Status)
+			}
+			b = append(b, *st...)
+		} else {
+			b = statusJSON(b, h.Status)
+		}
 		b = strconv.AppendUint(b, uint64(h.ContentLength), 10)
 		if r.Kind == DirRequest {
 			b = append(b, `,"auth_type":`...)
