@@ -52,7 +52,9 @@ type Frame struct {
 // a body above the limit, a reserved byte set, a strict-mode fault) the Scanner skips
 // exactly that frame; after one whose lengths cannot (magic, header size, version, a header
 // size whose announced bytes are missing) it resumes at the next magic number after the
-// fault's first byte and says how many bytes it skipped (Frame.Skipped, Tail).
+// fault's first byte that is followed by a header size of 30, and says how many bytes it
+// skipped (Frame.Skipped, Tail). Magic numbers followed by another size are skipped with
+// the rest: a run of them is garbage, reported once, not once per 4 bytes.
 //
 // Its verdict on a frame is the one Reader.Next (NextRequest when SetRequests is on) gives
 // for a stream starting at that frame's offset, in the reference implementation's order of
@@ -202,7 +204,7 @@ func (s *Scanner) Offset() int64 { return s.base + int64(s.lo) }
 func (s *Scanner) Tail() int64 { return s.tail }
 
 // Resyncing reports whether the last frame's lengths could not be trusted, so that the next
-// Scan starts by looking for a magic number: the bytes it skips are the next frame's
+// Scan starts by looking for a magic number (followed by a header size of 30): the bytes it skips are the next frame's
 // Skipped, or Tail at the end of the stream.
 func (s *Scanner) Resyncing() bool { return s.resync }
 
@@ -568,7 +570,12 @@ func (s *Scanner) skipBytes() bool {
 	return true
 }
 
-var magic = []byte{0x10, 0xa7, 0xc0, 0x5e}
+// start is what a resync looks for: a magic number followed by a header size of 30. A magic
+// number alone is 4 bytes of evidence, and a stream of garbage that repeats it (a stream of
+// magic numbers, a run of headers announcing 65,535 bytes) would be one fault per few bytes,
+// each printed, each skipped a few bytes at a time; with the header size, a resync skips
+// such a run whole and reports it once, as bytes skipped.
+var start = []byte{0x10, 0xa7, 0xc0, 0x5e, header.RestSize, 0}
 
 // prefix is the first 8 bytes of every version 1.0 header, read little-endian: magic,
 // header size 30, version 1.0.
@@ -579,20 +586,20 @@ func le64(b []byte) uint64 {
 	return uint64(le32(b)) | uint64(le32(b[4:]))<<32
 }
 
-// findMagic discards bytes up to the next magic number. It returns false when the stream
-// ends (or fails, or is pending) first.
+// findMagic discards bytes up to the next magic number followed by a header size of 30
+// (start). It returns false when the stream ends (or fails, or is pending) first.
 func (s *Scanner) findMagic() bool {
 	for {
 		b := s.buf[s.lo:s.hi]
-		if i := bytes.Index(b, magic); i >= 0 {
+		if i := bytes.Index(b, start); i >= 0 {
 			s.consume(i)
 			s.gap = s.Offset() - s.gapFrom
 			s.resync = false
 			return true
 		}
-		// Keep the last 3 bytes: they may start a magic number.
-		if len(b) > 3 {
-			s.consume(len(b) - 3)
+		// Keep the last bytes that may begin the pattern.
+		if keep := len(start) - 1; len(b) > keep {
+			s.consume(len(b) - keep)
 		}
 		if s.rerr != nil {
 			break

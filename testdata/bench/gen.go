@@ -94,7 +94,7 @@ func main() {
 		var off int64
 		line := make([]byte, 0, 80)
 		for off < size {
-			for i := 0; i < len(m) && off < size; i += 16 {
+			for i := 0; i < len(m); i += 16 {
 				chunk := m[i:min(i+16, len(m))]
 				line = append(line[:0], fmt.Sprintf("%08x:", off)...)
 				for j := 0; j < len(chunk); j += 2 {

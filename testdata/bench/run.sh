@@ -75,9 +75,11 @@ for size in $rss_sizes; do
     f=$dir/rss-$size.$kind
     gen "$gk" "$size" "$f"
     s=$(date +%s%N)
-    file_kb=$( { /usr/bin/time -f %M "$pw" validate -format "$kind" "$f" > /dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+    /usr/bin/time -o "$dir/rss" -f %M "$pw" validate -format "$kind" "$f" > /dev/null 2>&1 || true
     e=$(date +%s%N)
-    pipe_kb=$( { cat "$f" | /usr/bin/time -f %M "$pw" validate -format "$kind" > /dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+    file_kb=$(tail -n 1 "$dir/rss")
+    cat "$f" | /usr/bin/time -o "$dir/rss" -f %M "$pw" validate -format "$kind" > /dev/null 2>&1 || true
+    pipe_kb=$(tail -n 1 "$dir/rss")
     awk -v k="$kind" -v z="$size" -v a="$file_kb" -v p="$pipe_kb" -v t="$(((e - s) / 1000000))" 'BEGIN {
       printf "%-8s %-6s %10.1f %10.1f %10.1f\n", k, z, a / 1024, p / 1024, t / 1000 }'
     [[ $size == 2G ]] && rm -f "$f"
