@@ -131,6 +131,7 @@ func ExampleScanner() {
 	ok, _ := wire.AppendResponse(nil, header.Header{Opcode: 28, Status: status.AdminOperation}, nil)
 	capture = append(capture, ok[:20]...)
 
+	// scanner:begin
 	s := wire.NewScanner(bytes.NewReader(capture)) // any io.Reader: a file, stdin, a socket
 	for s.Scan() {
 		f := s.Frame() // valid until the next Scan, and so is f.Body
@@ -147,6 +148,8 @@ func ExampleScanner() {
 	if err := s.Err(); err != nil {
 		fmt.Println(err) // a read error, also reported as a ConnectionError frame
 	}
+	// scanner:end
+
 	// Output:
 	// offset 0: Success, opcode 1, body 0801
 	// offset 38: InvalidHeader
