@@ -91,9 +91,9 @@ func main() {
 	}
 	if kind == "xxd" {
 		m := mix()
-		var off int64
+		var off, written int64
 		line := make([]byte, 0, 80)
-		for off < size {
+		for written < size { // SIZE counts the dump's text, as for the other formats
 			for i := 0; i < len(m); i += 16 {
 				chunk := m[i:min(i+16, len(m))]
 				line = append(line[:0], fmt.Sprintf("%08x:", off)...)
@@ -104,6 +104,7 @@ func main() {
 				line = append(line, "  ................\n"...)
 				w.Write(line)
 				off += int64(len(chunk))
+				written += int64(len(line))
 			}
 		}
 		return
