@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 
@@ -89,6 +90,7 @@ type Scanner struct {
 	rerr   error // the error of the last Read, io.EOF at the end: sticky but for ErrPending
 
 	f    Frame
+	busy bool              // set when Scan must take its slow path: work left, strict mode, done
 	fe   header.FieldError // the fault of the current frame, reused: see Frame.Err
 	err  error             // what Err returns
 	done bool
@@ -152,7 +154,7 @@ func (s *Scanner) SetCodes(c status.Set) { s.codes = c }
 
 // SetStrict turns on the reference's semantic checks (header.CheckResponse,
 // header.CheckRequest), as Reader.SetStrict does.
-func (s *Scanner) SetStrict(on bool) { s.strict = on }
+func (s *Scanner) SetStrict(on bool) { s.strict, s.busy = on, on || s.busy }
 
 // SetRequests makes the Scanner read requests (header, body, auth bytes, the checks of
 // Reader.NextRequest) instead of responses.
@@ -184,7 +186,7 @@ func (s *Scanner) Buffer(buf []byte, maxFrame int) {
 func (s *Scanner) Reset(r io.Reader) {
 	buf, settings := s.buf, *s
 	*s = Scanner{r: r, limit: settings.limit, codes: settings.codes, strict: settings.strict,
-		requests: settings.requests, max: settings.max, keep: settings.keep, buf: buf}
+		requests: settings.requests, max: settings.max, keep: settings.keep, buf: buf, busy: settings.strict}
 }
 
 // Frame returns the frame the last successful Scan found. It and the slices in it are
@@ -212,7 +214,7 @@ func (s *Scanner) Resyncing() bool { return s.resync }
 // cannot be trusted: for a stream that resumes after bytes a capture lost. The bytes skipped
 // are counted from the current offset.
 func (s *Scanner) Resync() {
-	s.resync, s.gapFrom = true, s.Offset()
+	s.resync, s.gapFrom, s.busy = true, s.Offset(), true
 }
 
 // Buffered returns the bytes read from the io.Reader and not yet consumed.
@@ -222,6 +224,52 @@ func (s *Scanner) Buffered() int { return s.hi - s.lo }
 // stream, after a read error (reported first as a fault frame), or when the reader returns
 // ErrPending (call Scan again once it has more bytes).
 func (s *Scanner) Scan() bool {
+	if !s.busy && s.fast() {
+		return true
+	}
+	ok := s.scan()
+	s.busy = s.done || s.err != nil || s.skip > 0 || s.resync || s.drop > 0 || s.dropHave > 0 || s.strict
+	return ok
+}
+
+// fast reads a whole valid frame that is already buffered: one decode and one slice. The
+// constant fields are compared first so that a fault costs no error built and dropped.
+func (s *Scanner) fast() bool {
+	b := s.buf[s.lo:s.hi]
+	if len(b) < header.Size || le64(b) != prefix || b[34]|b[35] != 0 {
+		return false
+	}
+	f := &s.f
+	var err error
+	if s.requests {
+		err = f.Header.UnmarshalRequest(b)
+	} else {
+		err = f.Header.Unmarshal(b, s.codes)
+	}
+	if err != nil || f.Header.ContentLength > s.limit {
+		return false
+	}
+	n := uint64(f.Header.ContentLength)
+	al := uint64(0)
+	if s.requests {
+		al = uint64(f.Header.AuthLength)
+	}
+	if n+al > uint64(len(b)-header.Size) || header.Size+n+al > uint64(s.keep) {
+		return false
+	}
+	end := header.Size + int(n)
+	f.Offset, f.Len, f.Decoded, f.Dropped, f.Err, f.Request = s.base+int64(s.lo), int64(header.Size+n+al), true, false, nil, s.requests
+	f.Body, f.Auth = b[header.Size:end:end], nil
+	if s.requests {
+		f.Auth = b[end : end+int(al) : end+int(al)]
+	}
+	f.Skipped, s.gap = s.gap, 0
+	s.consume(end + int(al))
+	return true
+}
+
+// scan is Scan's path for everything but a whole valid frame in the buffer.
+func (s *Scanner) scan() bool {
 	if s.done {
 		return false
 	}
@@ -235,34 +283,8 @@ func (s *Scanner) Scan() bool {
 	if s.resync && !s.findMagic() {
 		return s.stop()
 	}
-	// The fast path: a whole valid frame in the buffer is one decode and one slice. The
-	// constant fields are compared first so that a fault costs no error built and dropped.
-	if b := s.buf[s.lo:s.hi]; len(b) >= header.Size && !s.strict && le64(b) == prefix && b[34]|b[35] == 0 {
-		f := &s.f
-		var err error
-		if s.requests {
-			err = f.Header.UnmarshalRequest(b)
-		} else {
-			err = f.Header.Unmarshal(b, s.codes)
-		}
-		if err == nil && f.Header.ContentLength <= s.limit {
-			n := int64(f.Header.ContentLength)
-			al := int64(0)
-			if s.requests {
-				al = int64(f.Header.AuthLength)
-			}
-			if n+al <= int64(len(b)-header.Size) && header.Size+n+al <= int64(s.keep) {
-				end := header.Size + int(n)
-				f.Offset, f.Len, f.Decoded, f.Dropped, f.Err, f.Request = s.base+int64(s.lo), header.Size+n+al, true, false, nil, s.requests
-				f.Body, f.Auth = b[header.Size:end:end], nil
-				if s.requests {
-					f.Auth = b[end : end+int(al) : end+int(al)]
-				}
-				f.Skipped, s.gap = s.gap, 0
-				s.consume(end + int(al))
-				return true
-			}
-		}
+	if !s.strict && s.fast() {
+		return true
 	}
 	if s.slow() {
 		s.gap = 0
@@ -581,10 +603,7 @@ var start = []byte{0x10, 0xa7, 0xc0, 0x5e, header.RestSize, 0}
 // header size 30, version 1.0.
 const prefix = uint64(header.Magic) | header.RestSize<<32 | header.VersionMajor<<48 | header.VersionMinor<<56
 
-func le64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(le32(b)) | uint64(le32(b[4:]))<<32
-}
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 
 // findMagic discards bytes up to the next magic number followed by a header size of 30
 // (start). It returns false when the stream ends (or fails, or is pending) first.
