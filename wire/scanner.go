@@ -167,13 +167,15 @@ func (s *Scanner) SetRequests(on bool) {
 }
 
 // Buffer sets the buffer the Scanner starts with and the largest frame it holds, as
-// bufio.Scanner.Buffer does; maxFrame <= 0 keeps the default, the largest frame the limit
-// allows. A frame larger than maxFrame is still judged, its body read and discarded
+// bufio.Scanner.Buffer does; buf nil keeps the buffer the Scanner has, maxFrame <= 0 the
+// default, the largest frame the limit allows. A frame larger than maxFrame is still judged, its body read and discarded
 // (Frame.Dropped). The buffer itself may still grow to 65,541 bytes: a header can announce
 // that much, the reference consumes it before its verdict, and the Scanner resumes inside
 // it after the fault. Call Buffer before Scan.
 func (s *Scanner) Buffer(buf []byte, maxFrame int) {
-	s.buf = buf[:cap(buf)]
+	if buf != nil {
+		s.buf = buf[:cap(buf)]
+	}
 	if maxFrame <= 0 {
 		maxFrame = s.frameMax()
 	}

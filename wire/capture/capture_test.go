@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -407,4 +408,14 @@ func TestRecordJSON(t *testing.T) {
 	assert.Equal(t, float64(2), m["exchange"])
 	assert.Equal(t, "x", m["echo"])
 	assert.NotContains(t, m, "error")
+}
+
+func TestIndexDigits(t *testing.T) {
+	var e JSONEncoder
+	for _, i := range []int64{0, 1, 2, 9, 10, 11, 99, 100, 5, 6, 999, 1000, 1001} {
+		assert.Equal(t, strconv.FormatInt(i, 10), string(e.indexDigits(i)), "%d", i)
+	}
+	for i := int64(0); i < 12345; i++ {
+		require.Equal(t, strconv.FormatInt(i, 10), string(e.indexDigits(i)))
+	}
 }

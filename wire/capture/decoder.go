@@ -398,7 +398,14 @@ func (d *Decoder) frame(st *stream, f *wire.Frame, missing ...int64) {
 		st.holding = false
 	}
 	r := d.rec
-	*r = Record{Source: d.name, Conn: st.key.conn, Kind: st.dir, Index: d.index, Offset: off, Line: st.lineAt(off)}
+	// Field by field: clearing the whole 300-byte Record, pointers and all, cost more than
+	// the Scanner's work on a header-only frame.
+	r.Source, r.Conn, r.Kind, r.Index, r.Offset, r.Line = d.name, st.key.conn, st.dir, d.index, off, st.lineAt(off)
+	r.OK, r.Err, r.Code, r.Field, r.FaultOffset = false, nil, 0, "", 0
+	r.Skipped, r.Resumed, r.Missing, r.Exchange, r.Echo = 0, false, 0, 0, ""
+	if r.BodyInfo != nil {
+		r.BodyInfo = nil
+	}
 	d.index++
 	if d.index&0xfff == 0 && d.cfg.Progress != nil {
 		d.cfg.Progress.Frames.Store(d.index)

@@ -85,6 +85,9 @@ type JSONEncoder struct {
 	feText  string
 	feJSON  []byte
 
+	index     int64 // the last record's index, and its decimal digits
+	indexText []byte
+
 	providers [256][]byte  // `,"provider":1,"provider_name":"MbedCrypto","session":"`
 	opcodes   [64][]byte   // `12,"opcode_name":"PsaExportKey","status":`
 	statuses  [2048][]byte // `1140,"status_name":"PsaErrorDoesNotExist","content_length":`
@@ -134,6 +137,26 @@ func statusJSON(b []byte, c status.Code) []byte {
 	return append(b, `","content_length":`...)
 }
 
+// indexDigits returns the decimal digits of index. Records come with indexes 0, 1, 2...:
+// the digits of the last one are incremented in place rather than formatted again.
+func (e *JSONEncoder) indexDigits(index int64) []byte {
+	if index != e.index+1 || e.indexText == nil {
+		e.index, e.indexText = index, strconv.AppendInt(e.indexText[:0], index, 10)
+		return e.indexText
+	}
+	e.index = index
+	d := e.indexText
+	for i := len(d) - 1; i >= 0; i-- {
+		if d[i] != '9' {
+			d[i]++
+			return d
+		}
+		d[i] = '0'
+	}
+	e.indexText = append(append(d[:0:0], '1'), d...) // 999 to 1000
+	return e.indexText
+}
+
 // Append appends r as one JSON object, without a newline.
 func (e *JSONEncoder) Append(b []byte, r *Record) []byte {
 	if e.srcJSON == nil || r.Source != e.src {
@@ -154,7 +177,7 @@ func (e *JSONEncoder) Append(b []byte, r *Record) []byte {
 	} else {
 		b = append(b, `,"kind":"response","index":`...)
 	}
-	b = strconv.AppendInt(b, r.Index, 10)
+	b = append(b, e.indexDigits(r.Index)...)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, r.Offset, 10)
 	if r.OK {
