@@ -555,8 +555,13 @@ func TestProgress(t *testing.T) {
 	var buf syncBuffer
 	var p capture.Progress
 	p.Bytes.Store(1e6)
-	stop := startProgress(&buf, &p, 10*time.Millisecond)
+	pw := &progressWriter{w: &buf}
+	stop := startProgress(pw, &p, 10*time.Millisecond)
 	time.Sleep(50 * time.Millisecond)
+	fmt.Fprintln(pw, "parsecwire: x.hex:3: hex: bad")
+	assert.Contains(t, buf.String(), "\r\033[Kparsecwire: x.hex:3", "a message erases the progress line first")
+	time.Sleep(30 * time.Millisecond)
+	stop()
 	stop()
 	assert.Contains(t, buf.String(), "1.0 MB")
 	assert.True(t, strings.HasSuffix(buf.String(), "\r\033[K"), "the line is erased at the end")

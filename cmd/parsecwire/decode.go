@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parsecwire/parsecwire/header"
@@ -125,10 +126,12 @@ func decodeOrValidate(name string, args []string, stdin io.Reader, stdout, stder
 	}
 	p := newPrinter(name, &f, stdout)
 	var prog *capture.Progress
+	stopProgress := func() {}
 	if f.progress == "always" || f.progress == "auto" && !f.json && isTerminal(stderr) && (name == "validate" || !isTerminal(stdout)) {
 		prog = &capture.Progress{}
-		stop := startProgress(stderr, prog, time.Second)
-		defer stop()
+		pw := &progressWriter{w: stderr}
+		stderr = pw // a message erases the progress line first
+		stopProgress = startProgress(pw, prog, time.Second)
 	}
 	dec := capture.NewDecoder(capture.Config{Limit: uint32(min(f.limit, uint64(^uint32(0)))), Seed: f.seed, Strict: f.strict,
 		Requests: f.requests, Hold: f.hold, Progress: prog})
@@ -165,6 +168,7 @@ func decodeOrValidate(name string, args []string, stdin io.Reader, stdout, stder
 			fmt.Fprintf(stderr, "parsecwire: %s: %v\n", in.name, err)
 		}
 	}
+	stopProgress() // before the summary, which may go to the same terminal
 	st := dec.Stats()
 	p.t.unanswered, p.t.inputErrors = st.Unanswered, st.InputErrors
 	if name == "validate" || !f.json {
@@ -537,9 +541,45 @@ func isTerminal(w io.Writer) bool {
 	return err != nil || !os.SameFile(fi, null)
 }
 
+// progressWriter is stderr while a progress line may be on it: a message erases the line
+// first, and the progress goroutine and the messages do not interleave.
+type progressWriter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	shown bool // a progress line is on the terminal
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		io.WriteString(p.w, "\r\033[K")
+		p.shown = false
+	}
+	return p.w.Write(b)
+}
+
+// line writes a progress line in place of the previous one.
+func (p *progressWriter) line(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	io.WriteString(p.w, "\r\033[K"+s)
+	p.shown = true
+}
+
+// erase removes the progress line, if one is shown.
+func (p *progressWriter) erase() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		io.WriteString(p.w, "\r\033[K")
+		p.shown = false
+	}
+}
+
 // startProgress prints, once the run has lasted delay, a line on w every delay with the
 // bytes and frames read and the rate, rewritten in place; stop erases it.
-func startProgress(w io.Writer, p *capture.Progress, delay time.Duration) (stop func()) {
+func startProgress(w *progressWriter, p *capture.Progress, delay time.Duration) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	start := time.Now()
@@ -547,28 +587,27 @@ func startProgress(w io.Writer, p *capture.Progress, delay time.Duration) (stop 
 		defer close(finished)
 		tick := time.NewTicker(delay)
 		defer tick.Stop()
-		shown := false
 		for {
 			select {
 			case <-done:
-				if shown {
-					io.WriteString(w, "\r\033[K")
-				}
+				w.erase()
 				return
 			case now := <-tick.C:
-				io.WriteString(w, progressLine(p.Bytes.Load(), p.Frames.Load(), now.Sub(start)))
-				shown = true
+				w.line(progressLine(p.Bytes.Load(), p.Frames.Load(), now.Sub(start)))
 			}
 		}
 	}()
+	var once sync.Once
 	return func() {
-		close(done)
-		<-finished
+		once.Do(func() {
+			close(done)
+			<-finished
+		})
 	}
 }
 
 func progressLine(bytes, frames int64, elapsed time.Duration) string {
 	s := elapsed.Seconds()
-	return fmt.Sprintf("\r\033[Kparsecwire: %.1f MB, %d frames, %.1f MB/s, %.0f frames/s", float64(bytes)/1e6, frames,
+	return fmt.Sprintf("parsecwire: %.1f MB, %d frames, %.1f MB/s, %.0f frames/s", float64(bytes)/1e6, frames,
 		float64(bytes)/1e6/s, float64(frames)/s)
 }
