@@ -57,7 +57,7 @@ type Decoder struct {
 	emit  func(*Record) error
 	onErr func(error)
 
-	streams map[streamKey]*stream
+	streams map[streamID]*stream
 	order   []*stream
 	conns   map[string]*conn
 	index   int64
@@ -68,7 +68,7 @@ type Decoder struct {
 	pool    []*stream
 }
 
-type streamKey struct {
+type streamID struct {
 	conn string
 	dir  Dir
 }
@@ -93,7 +93,7 @@ type pending struct {
 
 // stream is one direction of one connection.
 type stream struct {
-	key     streamKey
+	key     streamID
 	dir     Dir
 	pair    bool // its frames take part in exchanges
 	r       segReader
@@ -152,7 +152,7 @@ func (d *Decoder) Stats() Stats { return d.stats }
 // *InputError, or of emit.
 func (d *Decoder) Run(name string, src Source, emit func(*Record) error, onInputError func(error)) error {
 	d.name, d.emit, d.onErr, d.err = name, emit, onInputError, nil
-	d.streams, d.conns, d.order = map[streamKey]*stream{}, map[string]*conn{}, d.order[:0]
+	d.streams, d.conns, d.order = map[streamID]*stream{}, map[string]*conn{}, d.order[:0]
 	d.index = 0
 	if rs, ok := src.(interface{ Reader() io.Reader }); ok {
 		return d.direct(rs.Reader())
@@ -182,7 +182,7 @@ func (d *Decoder) Run(name string, src Source, emit func(*Record) error, onInput
 
 // direct reads a single raw stream with one Scanner straight from r, without segments.
 func (d *Decoder) direct(r io.Reader) error {
-	st := d.newStream(streamKey{}, d.unknownDir(), false)
+	st := d.newStream(streamID{}, d.unknownDir(), false)
 	st.s.Reset(countReader{r, d.cfg.Progress})
 	st.s.Buffer(make([]byte, 1<<20), d.cfg.Hold)
 	d.drain(st)
@@ -242,7 +242,7 @@ func (d *Decoder) conn(name string) *conn {
 	return c
 }
 
-func (d *Decoder) newStream(key streamKey, dir Dir, pair bool) *stream {
+func (d *Decoder) newStream(key streamID, dir Dir, pair bool) *stream {
 	var st *stream
 	if n := len(d.pool); n > 0 {
 		st, d.pool = d.pool[n-1], d.pool[:n-1]
@@ -271,7 +271,7 @@ func (d *Decoder) newStream(key streamKey, dir Dir, pair bool) *stream {
 
 func (d *Decoder) segment(seg *Segment) {
 	dir, pair := d.direction(seg)
-	key := streamKey{seg.Conn, dir}
+	key := streamID{seg.Conn, dir}
 	st := d.streams[key]
 	if st != nil && seg.Start {
 		d.end(st)
