@@ -48,7 +48,6 @@ func sampleFrame(b *testing.B) []byte {
 var (
 	sinkHeader header.Header
 	sinkCode   status.Code
-	sinkErr    error
 )
 
 func BenchmarkUnmarshalBinary(b *testing.B) {

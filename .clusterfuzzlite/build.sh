@@ -15,7 +15,6 @@ for t in "${targets[@]}"; do
   compile_native_go_fuzzer github.com/parsecwire/parsecwire/fuzz "$t" "$t"
 done
 cli_targets=(
-  FuzzScan
 )
 for t in "${cli_targets[@]}"; do
   compile_native_go_fuzzer github.com/parsecwire/parsecwire/cmd/parsecwire "$t" "$t"
@@ -23,3 +22,4 @@ done
 compile_native_go_fuzzer github.com/parsecwire/parsecwire/wire/capture FuzzStrace FuzzStrace
 compile_native_go_fuzzer github.com/parsecwire/parsecwire/wire/capture FuzzSocat FuzzSocat
 compile_native_go_fuzzer github.com/parsecwire/parsecwire/wire/capture FuzzPcap FuzzPcap
+compile_native_go_fuzzer github.com/parsecwire/parsecwire/wire FuzzScanner FuzzScanner

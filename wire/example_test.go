@@ -120,3 +120,40 @@ func ExampleReader() {
 	// too large: 100 bytes; skipped
 	// AdminOperation, 0 body bytes
 }
+
+func ExampleScanner() {
+	// A capture: a response, 3 bytes of garbage, a response with an unknown status, a
+	// response cut short.
+	var capture []byte
+	capture, _ = wire.AppendResponse(capture, header.Header{Opcode: header.OpPing}, []byte{0x08, 0x01})
+	capture = append(capture, 0xde, 0xad, 0xbe)
+	capture = append(capture, header.Header{Opcode: 12, Status: 1144}.AppendRaw(nil)...)
+	ok, _ := wire.AppendResponse(nil, header.Header{Opcode: 28, Status: status.AdminOperation}, nil)
+	capture = append(capture, ok[:20]...)
+
+	// scanner:begin
+	s := wire.NewScanner(bytes.NewReader(capture)) // any io.Reader: a file, stdin, a socket
+	for s.Scan() {
+		f := s.Frame() // valid until the next Scan, and so is f.Body
+		if f.Skipped > 0 {
+			fmt.Printf("  (%d bytes skipped to the magic number at offset %d)\n", f.Skipped, f.Offset)
+		}
+		if f.Err != nil {
+			code, _ := status.Of(f.Err)
+			fmt.Printf("offset %d: %v\n", f.Offset, code)
+			continue
+		}
+		fmt.Printf("offset %d: %v, opcode %d, body %x\n", f.Offset, f.Header.Status, f.Header.Opcode, f.Body)
+	}
+	if err := s.Err(); err != nil {
+		fmt.Println(err) // a read error, also reported as a ConnectionError frame
+	}
+	// scanner:end
+
+	// Output:
+	// offset 0: Success, opcode 1, body 0801
+	// offset 38: InvalidHeader
+	//   (3 bytes skipped to the magic number at offset 41)
+	// offset 41: InvalidEncoding
+	// offset 77: ConnectionError
+}

@@ -6,6 +6,7 @@ package wire
 import (
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
@@ -203,24 +204,30 @@ func (r *Reader) readHeader() error {
 	if hs == header.RestSize {
 		return r.fill(header.PrefixSize, header.Size)
 	}
-	// Consume the announced bytes, as the reference does, without allocating for them.
-	for left := hs; left > 0; {
-		chunk := r.hdr[header.PrefixSize:]
-		if left < len(chunk) {
-			chunk = chunk[:left]
-		}
-		n, err := io.ReadFull(r.r, chunk)
-		r.off += int64(n)
-		left -= n
-		if err != nil {
-			// The bytes missing are the ones a wrong header size announced: name that field.
-			fe := header.Truncated(header.PrefixSize+hs-left, header.PrefixSize+hs, cause(err))
-			fe.Field = header.FieldHeaderSize
-			return fe
-		}
+	// Consume the announced bytes, as the reference does: in large reads through a shared
+	// buffer, not 30 at a time (a stream of magic numbers announces 42 KB per 4 bytes).
+	if got, err := r.discard(hs); err != nil {
+		// The bytes missing are the ones a wrong header size announced: name that field.
+		fe := header.Truncated(header.PrefixSize+got, header.PrefixSize+hs, cause(err))
+		fe.Field = header.FieldHeaderSize
+		return fe
 	}
 	return &header.FieldError{Field: header.FieldHeaderSize, Offset: header.FieldHeaderSize.Offset(),
 		Found: uint64(hs), Expected: header.RestSize, Code: status.InvalidHeader}
+}
+
+// discardPool holds the buffers through which discard consumes announced header bytes: at
+// most 65,535 of them, so one buffer takes them in one io.ReadFull, and a Reader that never
+// meets a wrong header size holds none.
+var discardPool = sync.Pool{New: func() any { return new([0xffff]byte) }}
+
+// discard consumes exactly n <= 65535 bytes from the stream and returns how many it got.
+func (r *Reader) discard(n int) (int, error) {
+	buf := discardPool.Get().(*[0xffff]byte)
+	got, err := io.ReadFull(r.r, buf[:n])
+	discardPool.Put(buf)
+	r.off += int64(got)
+	return got, err
 }
 
 // fill reads r.hdr[from:to].

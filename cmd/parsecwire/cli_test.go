@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,6 +18,7 @@ import (
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
+	"github.com/parsecwire/parsecwire/wire/capture"
 )
 
 type result struct {
@@ -96,7 +98,7 @@ func TestFormats(t *testing.T) {
 		hex.EncodeToString(stream) + "\n"
 	spaced := "10 a7 c0 5e 1e 00 01 00\t" + hex.EncodeToString(a[8:]) + "\n"
 	b64 := base64.StdEncoding.EncodeToString(a) + "\n# c\n" + base64.RawURLEncoding.EncodeToString(stream) + "\n"
-	mock := "spec:\n  name: x\ntest_data:\n  request: " + base64.StdEncoding.EncodeToString(mustRequest(t)) +
+	mock := "spec:\n  name: x\ntest_data:\n  request: " + base64.StdEncoding.EncodeToString(mustRequest(t, notFound)) +
 		"\n  response: " + base64.StdEncoding.EncodeToString(b) + "\n"
 	oldMock := "test_data:\n  result: " + base64.StdEncoding.EncodeToString(b) + "\n"
 	cases := []struct {
@@ -142,8 +144,9 @@ func TestFormats(t *testing.T) {
 	assert.Equal(t, float64(1), recs[1]["index"])
 }
 
-func mustRequest(t *testing.T) []byte {
-	b, err := wire.AppendRequest(nil, header.Header{Opcode: 1}, nil, nil)
+// mustRequest returns the request that h, a response, answers.
+func mustRequest(t *testing.T, h header.Header) []byte {
+	b, err := wire.AppendRequest(nil, header.Header{Provider: h.Provider, Session: h.Session, Opcode: h.Opcode}, nil, nil)
 	require.NoError(t, err)
 	return b
 }
@@ -304,7 +307,8 @@ func TestStrictFlag(t *testing.T) {
 }
 
 func TestLimitFlag(t *testing.T) {
-	big, small := frameOf(t, ping, bytes.Repeat([]byte{7}, 100)), frameOf(t, notFound, nil)
+	// A Ping result of 100 bytes: version 1.0 and an unknown field, which readers skip.
+	big, small := frameOf(t, ping, append([]byte{0x08, 0x01, 0x7a, 96}, bytes.Repeat([]byte{7}, 96)...)), frameOf(t, notFound, nil)
 	p := writeFile(t, "l.bin", append(big, small...))
 	assert.Equal(t, exitOK, cli(t, "", "decode", p).code)
 	r := cli(t, "", "decode", "-json", "-limit", "64", p)
@@ -378,4 +382,194 @@ func colons(b []byte) string {
 		parts[i] = fmt.Sprintf("%02x", c)
 	}
 	return strings.Join(parts, ":")
+}
+
+func TestFlagsAfterNames(t *testing.T) {
+	p := writeFile(t, "a.hex", []byte(hex.EncodeToString(frameOf(t, ping, nil))+"\n"))
+	r := cli(t, "", "decode", p, "-json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	recs := jsonLines(t, r.stdout)
+	require.Len(t, recs, 1, "-json is a flag, not a file")
+	assert.Equal(t, p, recs[0]["source"])
+	r = cli(t, "", "validate", p, "-format", "hex", "-json", p)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, float64(2), jsonLines(t, r.stdout)[0]["frames"])
+	r = cli(t, "", "decode", "-json", "--", p)
+	assert.Equal(t, exitOK, r.code, "-- ends the flags")
+}
+
+func TestHelpOnce(t *testing.T) {
+	for _, c := range []string{"decode", "validate", "status"} {
+		r := cli(t, "", c, "-h")
+		assert.Equal(t, 1, strings.Count(r.stdout, "Usage: parsecwire "+c), c)
+		assert.Empty(t, r.stderr, c)
+		r = cli(t, "", c, "-nosuchflag")
+		assert.Equal(t, exitUsage, r.code, c)
+		assert.Equal(t, 1, strings.Count(r.stderr, "Usage: parsecwire "+c), c)
+		assert.Contains(t, r.stderr, "-nosuchflag")
+	}
+	r := cli(t, "", "decode", "-h")
+	for _, f := range []string{"xxd", "hexdump", "od", "strace", "socat", "pcapng", "mock"} {
+		assert.Contains(t, r.stdout, "\n  "+f+" ", "the formats are listed")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := cli(t, "", "version")
+	assert.Equal(t, exitOK, r.code)
+	assert.True(t, strings.HasPrefix(r.stdout, "parsecwire "), r.stdout)
+	assert.Contains(t, r.stdout, "go1.")
+	assert.Contains(t, cli(t, "", "-h").stdout, "version")
+}
+
+func TestStatusNumbersAndPSANames(t *testing.T) {
+	for arg, want := range map[string]float64{"017": 17, "17": 17, "0x11": 17, "0X474": 1140,
+		"PSA_ERROR_DOES_NOT_EXIST": 1140, "psa_error_insufficient_data": 1143, "PSA_ERROR_CORRUPTION_DETECTED": 1151} {
+		r := cli(t, "", "status", "-json", arg)
+		require.Equal(t, exitOK, r.code, arg+": "+r.stderr)
+		assert.Equal(t, want, jsonLines(t, r.stdout)[0]["code"], arg)
+	}
+	for _, arg := range []string{"0o21", "0b10001", "+17", "-1", "0x", "PSA_ERROR_NO_SUCH_THING"} {
+		assert.Equal(t, exitInvalid, cli(t, "", "status", "--", arg).code, arg)
+	}
+	// Every PSA code has a C spelling, derived from its name, that looks it back up.
+	n := 0
+	for _, c := range status.All() {
+		if c.Class() != status.ClassPSA {
+			continue
+		}
+		n++
+		name := cName(c)
+		assert.True(t, strings.HasPrefix(name, "PSA_ERROR_"), name)
+		got, ok := lookupName(name)
+		assert.True(t, ok, name)
+		assert.Equal(t, c, got, name)
+		rec := jsonLines(t, cli(t, "", "status", "-json", name).stdout)[0]
+		assert.Equal(t, name, rec["c_name"])
+	}
+	assert.Equal(t, 21, n)
+	assert.Equal(t, "PSA_ERROR_DOES_NOT_EXIST", cSpelling("PsaErrorDoesNotExist"))
+}
+
+func TestInputErrorsAreFindings(t *testing.T) {
+	a := hex.EncodeToString(frameOf(t, ping, nil))
+	p := writeFile(t, "bad.hex", []byte(a+"\nzz not hex\n"+a+"\n"))
+	r := cli(t, "", "decode", "-json", p)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "bad.hex:2: hex: invalid character 'z'")
+	recs := jsonLines(t, r.stdout)
+	require.Len(t, recs, 2, "the line after the bad one is read")
+	assert.Equal(t, float64(3), recs[1]["line"])
+	assert.Equal(t, float64(1), recs[1]["index"], "the frame number within the source")
+
+	r = cli(t, "", "decode", writeFile(t, "notes", []byte("Some notes about a capture.\n")))
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "unrecognised format")
+	assert.Contains(t, r.stderr, "-format")
+
+	r = cli(t, "", "validate", writeFile(t, "empty.bin", nil))
+	assert.Equal(t, exitInvalid, r.code)
+	assert.Contains(t, r.stderr, "no frame found")
+	r = cli(t, "", "validate", "-format", "raw")
+	assert.Equal(t, exitInvalid, r.code, "empty stdin")
+	assert.Contains(t, r.stderr, "no frame found")
+
+	// A line of strace that is not one the reader understands is reported with its number,
+	// and the rest is read.
+	r = cli(t, "", "decode", writeFile(t, "app.strace", []byte("1 write(3, \"\\x10\", 1) = 1\n1 write(3, \"\\x1\n")))
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "app.strace:2: strace:")
+}
+
+func TestFolders(t *testing.T) {
+	dir := t.TempDir()
+	mock, err := os.ReadFile("../../testdata/mock/ping.test.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ping.test.yaml"), mock, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("# Cases\n\nPing the service.\n"), 0o644))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "more"), 0o755))
+	for _, format := range []string{"auto", "mock"} {
+		r := cli(t, "", "validate", "-format", format, dir)
+		assert.Equal(t, exitOK, r.code, format+": "+r.stderr)
+		assert.Contains(t, r.stdout, "2 frames: 2 valid", format)
+		assert.Contains(t, r.stderr, "README.md: not a", "the README is not read as a case")
+		assert.Contains(t, r.stderr, "more: a folder inside a folder")
+	}
+	// A file that cannot be read (a link to nothing: root reads anything else) is reported,
+	// and the rest of the folder read.
+	require.NoError(t, os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "broken.bin")))
+	r := cli(t, "", "validate", dir)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "broken.bin")
+	assert.Contains(t, r.stdout, "2 frames: 2 valid")
+}
+
+func TestRequestsAndExchanges(t *testing.T) {
+	r := cli(t, "", "decode", "../../testdata/mock/admin_error.test.yaml")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "    body 0a03626f62\n")
+	assert.Contains(t, r.stdout, "    auth 617070\n", "a request's auth bytes are not its body")
+	assert.Contains(t, r.stdout, "(exchange 1)")
+	assert.Contains(t, r.stdout, "2 frames: 2 valid, 0 invalid\n  valid by status:   AdminOperation 1\n",
+		"the request's zero status is not counted as Success")
+
+	// A response that does not echo its request is a finding.
+	req, err := wire.AppendRequest(nil, header.Header{Opcode: 9, Session: 3}, nil, nil)
+	require.NoError(t, err)
+	resp := frameOf(t, header.Header{Opcode: 8, Session: 3}, nil)
+	y := "test_data:\n  request: " + base64.StdEncoding.EncodeToString(req) + "\n  response: " + base64.StdEncoding.EncodeToString(resp) + "\n"
+	p := writeFile(t, "echo.test.yaml", []byte(y))
+	r = cli(t, "", "validate", p)
+	assert.Equal(t, exitInvalid, r.code)
+	assert.Contains(t, r.stdout, "NOT ECHOED: opcode 8 (request 9)")
+	assert.Contains(t, r.stdout, "1 paired, 1 not echoed")
+	recs := jsonLines(t, cli(t, "", "validate", "-json", p).stdout)
+	require.Len(t, recs, 2)
+	assert.Equal(t, float64(1), recs[0]["exchange"])
+	assert.Contains(t, recs[0]["echo"], "opcode 8")
+	assert.Equal(t, float64(1), recs[1]["not_echoed"])
+}
+
+func TestDumpSamples(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/dumps/frames*")
+	require.NoError(t, err)
+	require.Len(t, files, 8)
+	for _, f := range files {
+		r := cli(t, "", "validate", f)
+		assert.Equal(t, exitOK, r.code, f+": "+r.stderr)
+		assert.Contains(t, r.stdout, "10 frames: 10 valid, 0 invalid", f)
+	}
+	r := cli(t, "", "decode", "-json", "../../testdata/dumps/frames.xxd")
+	recs := jsonLines(t, r.stdout)
+	require.Len(t, recs, 10)
+	assert.Equal(t, float64(36), recs[1]["offset"], "offsets in the dumped stream")
+	assert.Equal(t, float64(3), recs[1]["line"], "the line of the frame's first byte")
+}
+
+func TestProgress(t *testing.T) {
+	assert.False(t, isTerminal(&bytes.Buffer{}))
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer null.Close()
+	assert.False(t, isTerminal(null), "/dev/null is a character device, not a terminal")
+
+	line := progressLine(50e6, 1000, 2*time.Second)
+	assert.Contains(t, line, "50.0 MB, 1000 frames, 25.0 MB/s, 500 frames/s")
+	var buf syncBuffer
+	var p capture.Progress
+	p.Bytes.Store(1e6)
+	pw := &progressWriter{w: &buf}
+	stop := startProgress(pw, &p, 10*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	fmt.Fprintln(pw, "parsecwire: x.hex:3: hex: bad")
+	assert.Contains(t, buf.String(), "\r\033[Kparsecwire: x.hex:3", "a message erases the progress line first")
+	time.Sleep(30 * time.Millisecond)
+	stop()
+	stop()
+	assert.Contains(t, buf.String(), "1.0 MB")
+	assert.True(t, strings.HasSuffix(buf.String(), "\r\033[K"), "the line is erased at the end")
+
+	// Piped stderr: no progress whatever the run's length.
+	r := cli(t, "", "validate", "../../testdata/capture.bin")
+	assert.NotContains(t, r.stderr, "MB/s")
 }

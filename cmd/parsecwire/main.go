@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 )
 
 // Exit statuses, shared by every command.
@@ -18,8 +19,19 @@ const (
 )
 
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Memory must not grow with the input (decode of a 2 GB capture); the readers hold
+		// a bounded amount, but between collections the garbage of parsing (a mock case's
+		// YAML) would let the heap reach twice what is live. A soft limit makes the collector
+		// run before that; a user can set GOMEMLIMIT instead.
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// memoryLimit is the CLI's soft memory limit: well above what decode holds (a 1 MiB frame
+// buffer, 256 KiB line buffers) and below the 64 MB its users budget for it.
+const memoryLimit = 32 << 20
 
 type command struct {
 	name  string
@@ -35,6 +47,7 @@ func commands() []command {
 		{"serve", "a scripted or hostile Parsec service on a Unix socket, for testing clients", runServe},
 		{"probe", "fuzz a live Parsec service and judge every response it sends", runProbe},
 		{"tap", "a proxy between a client and a service that checks and records every frame", runTap},
+		{"version", "print the module's version and the Go version it was built with", runVersion},
 	}
 }
 
@@ -48,6 +61,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return exitOK
+	case "-version", "--version":
+		return runVersion(nil, stdin, stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -67,4 +82,43 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun parsecwire COMMAND -h for a command's flags and examples.")
 	fmt.Fprintln(w, "Exit status: 0 all valid, 1 an invalid frame or finding, 2 usage or I/O error.")
+}
+
+// runVersion prints the module version from the build information: a tagged version when
+// built with go install module@version, (devel) from a checkout, with the VCS revision.
+func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+		fmt.Fprintf(stderr, "parsecwire version: no arguments expected\n")
+		return exitUsage
+	}
+	fmt.Fprintln(stdout, version())
+	return exitOK
+}
+
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "parsecwire (no build information)"
+	}
+	s := "parsecwire " + bi.Main.Version
+	var rev, modified string
+	for _, kv := range bi.Settings {
+		switch kv.Key {
+		case "vcs.revision":
+			rev = kv.Value
+		case "vcs.modified":
+			modified = kv.Value
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		s += " (" + rev
+		if modified == "true" {
+			s += ", modified"
+		}
+		s += ")"
+	}
+	return s + " " + bi.GoVersion
 }

@@ -33,17 +33,19 @@ func TestReadmeStatusTable(t *testing.T) {
 	assert.Equal(t, markdownTable(), got, "regenerate with: go run ./cmd/parsecwire status -markdown")
 }
 
-// TestReadmeExample keeps the README's client example identical to the Example that the
-// wire tests compile and run.
+// TestReadmeExample keeps the README's client and Scanner examples identical to the
+// Examples that the wire tests compile and run.
 func TestReadmeExample(t *testing.T) {
 	src, err := os.ReadFile("../../wire/example_test.go")
 	require.NoError(t, err)
-	ex := between(t, string(src), "// example:begin\n", "\t// example:end")
-	var lines []string
-	for _, l := range strings.Split(strings.TrimRight(ex, "\n"), "\n") {
-		lines = append(lines, strings.TrimPrefix(l, "\t"))
+	for _, marker := range []string{"example", "scanner"} {
+		ex := between(t, string(src), "// "+marker+":begin\n", "\t// "+marker+":end")
+		var lines []string
+		for _, l := range strings.Split(strings.TrimRight(ex, "\n"), "\n") {
+			lines = append(lines, strings.TrimPrefix(l, "\t"))
+		}
+		assert.Contains(t, readme(t), "```go\n"+strings.Join(lines, "\n")+"\n```", marker)
 	}
-	assert.Contains(t, readme(t), "```go\n"+strings.Join(lines, "\n")+"\n```")
 }
 
 // TestReadmeOutput checks that the output the README shows is what the commands print.

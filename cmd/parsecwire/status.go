@@ -2,10 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/parsecwire/parsecwire/status"
@@ -18,11 +18,65 @@ type statusRow struct {
 	Class       string `json:"class"`
 	Seed        bool   `json:"seed"`
 	Description string `json:"description"`
+	CName       string `json:"c_name,omitempty"`
+}
+
+// parseStatus reads a status as the status command takes it: a name of the table (any
+// case), its PSA C spelling, a decimal number, or a 0x hexadecimal one. Not octal: "017" is
+// 17, as a person typing it means.
+func parseStatus(s string) (status.Code, error) {
+	if c, ok := lookupName(s); ok {
+		return c, nil
+	}
+	base, digits := 10, s
+	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") {
+		base, digits = 16, s[2:]
+	}
+	v, err := strconv.ParseUint(digits, base, 16)
+	if err != nil || digits == "" || digits[0] == '+' || digits[0] == '-' {
+		return 0, &status.UnknownError{Name: s}
+	}
+	return status.Decode(uint16(v))
+}
+
+// lookupName looks a status up by its name in the table, or by the PSA Crypto API's C
+// spelling of it. The C spelling is derived from the table's name, not kept in a second
+// table: split at each capital, upper case, join with "_" (PsaErrorDoesNotExist is
+// PSA_ERROR_DOES_NOT_EXIST); so a name with the underscores taken out is looked up.
+func lookupName(s string) (status.Code, bool) {
+	if c, ok := status.Lookup(s); ok {
+		return c, true
+	}
+	if strings.Contains(s, "_") {
+		return status.Lookup(strings.ReplaceAll(s, "_", ""))
+	}
+	return 0, false
+}
+
+// cName returns a status's C spelling in the PSA Crypto API (PSA codes only).
+func cName(c status.Code) string {
+	if c.Class() != status.ClassPSA {
+		return ""
+	}
+	return cSpelling(c.String())
+}
+
+// cSpelling turns a CamelCase name into its C spelling: PsaErrorDoesNotExist,
+// PSA_ERROR_DOES_NOT_EXIST.
+func cSpelling(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if 'A' <= r && r <= 'Z' && i > 0 {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
 }
 
 func rowOf(c status.Code) statusRow {
 	return statusRow{Code: uint16(c), Name: c.String(), Alias: c.Alias(), Class: c.Class().String(),
-		Seed: status.Seed.Contains(c), Description: c.Description()}
+		Seed: status.Seed.Contains(c), Description: c.Description(), CName: cName(c)}
 }
 
 func runStatus(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -34,8 +88,9 @@ func runStatus(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: parsecwire status [flags] [CODE|NAME ...]
 
-Looks status codes up by number (decimal or 0x hex) or by name (seed names and later upstream
-names, any case). Without arguments, prints the whole table.
+Looks status codes up by number (decimal, or hexadecimal with 0x) or by name: seed names and
+later upstream names, any case, and the PSA Crypto API's C spellings (PSA_ERROR_DOES_NOT_EXIST).
+Without arguments, prints the whole table.
 
 Flags:
 `)
@@ -43,20 +98,16 @@ Flags:
 		fmt.Fprint(fs.Output(), `
 Examples:
   parsecwire status 1140
-  parsecwire status WireProtocolVersionNotSupported 0x474
+  parsecwire status WireProtocolVersionNotSupported 0x474 PSA_ERROR_NOT_PERMITTED
   parsecwire status -json -seed
 
 Exit status: 0 when every argument is a known code, 1 when one is not (InvalidEncoding),
 2 on usage errors.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		return exitUsage
+	args, rc, parsed := parseFlags(fs, args, stdout, stderr)
+	if !parsed {
+		return rc
 	}
 	set := status.Current
 	if *seed {
@@ -67,12 +118,12 @@ Exit status: 0 when every argument is a known code, 1 when one is not (InvalidEn
 		return exitOK
 	}
 	var codes []status.Code
-	rc := exitOK
-	if fs.NArg() == 0 {
+	rc = exitOK
+	if len(args) == 0 {
 		codes = set.Codes()
 	}
-	for _, a := range fs.Args() {
-		c, err := status.Parse(a)
+	for _, a := range args {
+		c, err := parseStatus(a)
 		if err == nil && !set.Contains(c) {
 			_, err = set.Decode(uint16(c))
 		}

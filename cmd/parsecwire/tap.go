@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,8 +16,10 @@ import (
 	"syscall"
 
 	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/operation"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
+	"github.com/parsecwire/parsecwire/wire/capture"
 	"github.com/parsecwire/parsecwire/wire/wiretest"
 )
 
@@ -31,16 +32,6 @@ Examples:
       the service's real answers, mutated on their way to the client under test
   parsecwire tap -listen /tmp/tap.sock -all -json | jq .
 `
-
-// tapRecord is decode's record of one frame with what tap adds: the connection, and for a
-// response the request it answers and how it fails to.
-type tapRecord struct {
-	record
-	Conn         uint64 `json:"conn"`
-	RequestIndex *int   `json:"request_index,omitempty"`
-	Mismatch     string `json:"mismatch,omitempty"`
-	Mutation     string `json:"mutation,omitempty"`
-}
 
 func runTap(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -111,18 +102,15 @@ func tapMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	}
 	var n tapTally
 	n.byFinding = map[string]int{}
-	enc := json.NewEncoder(stdout)
+	p := newPrinter("tap", &decodeFlags{json: *asJSON}, stdout)
 	t.OnFrame = func(f wiretest.Frame) {
 		r := tapRecordOf(f)
 		finding := n.add(f, r)
 		if !finding && !*all {
 			return
 		}
-		if *asJSON {
-			_ = enc.Encode(r)
-		} else {
-			r.write(stdout)
-		}
+		// One write per frame: a live proxy's findings are read as they happen.
+		_, _ = stdout.Write(p.tapFrame(nil, f, r, *asJSON))
 	}
 	if err := t.Listen(); err != nil {
 		return fail("%v", err)
@@ -172,69 +160,64 @@ func tapMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	return code
 }
 
-// tapRecordOf builds the record of a frame, with decode's fields and names.
-func tapRecordOf(f wiretest.Frame) *tapRecord {
-	r := &tapRecord{record: record{Source: "conn " + strconv.FormatUint(f.Conn, 10), Kind: f.Dir.String(),
-		Index: f.Index, Offset: int(f.Offset), OK: f.Err == nil && f.Mismatch == nil}, Conn: f.Conn}
-	if f.Decoded {
-		r.setHeader(f.Header)
-		if f.Dir == wiretest.ToClient {
-			r.AuthLength = nil
-		}
-		r.body = append(append(r.body, f.Body[:min(len(f.Body), 32)]...), f.Auth[:min(len(f.Auth), 32)]...)
+// tapRecordOf builds decode's record of a frame: the connection, the verdict (the codec's,
+// then the body's), and for a response what does not answer its request (printed, as by
+// validate, as not echoed).
+func tapRecordOf(f wiretest.Frame) *capture.Record {
+	r := &capture.Record{Source: "tap", Conn: "conn " + strconv.FormatUint(f.Conn, 10), Kind: capture.DirResponse,
+		Index: int64(f.Index), Offset: f.Offset, OK: f.Err == nil, Decoded: f.Decoded, Header: f.Header,
+		Body: f.Body, Auth: f.Auth, Err: f.Err}
+	if f.Dir == wiretest.ToService {
+		r.Kind = capture.DirRequest
 	}
 	if f.Err != nil {
-		code, _ := status.Of(f.Err)
-		ci := int(code)
-		r.Error, r.Code, r.CodeName = f.Err.Error(), &ci, code.String()
+		r.Code, _ = status.Of(f.Err)
 		var fe *header.FieldError
-		if errors.As(f.Err, &fe) {
-			r.Field = fe.Field.String()
-			off := int(f.Offset) + fe.Offset
-			r.FaultOffset = &off
+		var be *operation.FieldError
+		switch {
+		case errors.As(f.Err, &be):
+			r.Field, r.FaultOffset = "body", f.Offset+header.Size+int64(be.Offset)
+		case errors.As(f.Err, &fe):
+			r.Field, r.FaultOffset = fe.Field.String(), f.Offset+int64(fe.Offset)
 		}
 	}
-	if f.Request != nil {
-		i := f.Request.Index
-		r.RequestIndex = &i
-	}
 	if f.Mismatch != nil {
-		r.Mismatch = f.Mismatch.Error()
-	}
-	if f.Mutation != nil {
-		r.Mutation = f.Mutation.String()
+		r.Echo = f.Mismatch.Error()
 	}
 	return r
 }
 
-// write prints the record as decode does, then what tap adds. A frame the codec accepts
-// that does not answer its request has no Parsec status to classify it: its first line
-// says MISMATCH instead of decode's INVALID.
-func (r *tapRecord) write(w io.Writer) {
-	var b bytes.Buffer
-	rec := r.record
-	if rec.Kind == "response" {
-		rec.Source += " response" // decode names only requests: both directions flow here
+// tapFrame appends a frame's record as decode prints it, text or JSON, with what tap adds:
+// the request a response answers, and the mutation the client was sent instead.
+func (p *printer) tapFrame(b []byte, f wiretest.Frame, r *capture.Record, asJSON bool) []byte {
+	if asJSON {
+		b = p.enc.Append(b, r)
+		b = b[:len(b)-1] // the object's closing brace: tap's keys follow
+		if f.Request != nil {
+			b = append(b, `,"request_index":`...)
+			b = strconv.AppendInt(b, int64(f.Request.Index), 10)
+		}
+		if f.Mutation != nil {
+			b = append(b, `,"mutation":`...)
+			q, _ := json.Marshal(f.Mutation.String())
+			b = append(b, q...)
+		}
+		return append(b, "}\n"...)
 	}
-	if r.Code == nil {
-		rec.OK = true // the codec's part is fine
+	b = p.appendText(b, r)
+	if f.Request != nil {
+		b = append(b, "    answers request frame "...)
+		b = strconv.AppendInt(b, int64(f.Request.Index), 10)
+		b = append(b, " of "...)
+		b = append(b, r.Conn...)
+		b = append(b, '\n')
 	}
-	rec.text(&b)
-	text := b.String()
-	if r.Code == nil && !r.OK {
-		first, rest, _ := strings.Cut(text, "\n")
-		text = strings.TrimSuffix(first, "ok") + "MISMATCH\n" + rest
+	if f.Mutation != nil {
+		b = append(b, "    sent to the client as mutation "...)
+		b = append(b, f.Mutation.String()...)
+		b = append(b, '\n')
 	}
-	io.WriteString(w, text)
-	if r.RequestIndex != nil {
-		fmt.Fprintf(w, "    answers request frame %d of conn %d\n", *r.RequestIndex, r.Conn)
-	}
-	if r.Mismatch != "" {
-		fmt.Fprintf(w, "    mismatch: %s\n", r.Mismatch)
-	}
-	if r.Mutation != "" {
-		fmt.Fprintf(w, "    sent to the client as mutation %s\n", r.Mutation)
-	}
+	return b
 }
 
 // tapTally counts frames and findings for the summary.
@@ -244,7 +227,7 @@ type tapTally struct {
 }
 
 // add counts a frame and says whether it is a finding.
-func (n *tapTally) add(f wiretest.Frame, r *tapRecord) bool {
+func (n *tapTally) add(f wiretest.Frame, r *capture.Record) bool {
 	if f.Dir == wiretest.ToService {
 		n.requests++
 	} else {
@@ -253,7 +236,7 @@ func (n *tapTally) add(f wiretest.Frame, r *tapRecord) bool {
 	kind := ""
 	switch {
 	case f.Err != nil:
-		kind = "invalid " + f.Dir.String() + " (" + r.CodeName + ")"
+		kind = "invalid " + f.Dir.String() + " (" + r.Code.String() + ")"
 	case errors.Is(f.Mismatch, wiretest.ErrNoRequest):
 		kind = "response without a request"
 	case f.Mismatch != nil:

@@ -137,6 +137,29 @@ func TestTapEndToEnd(t *testing.T) {
 	for _, p := range gotPairs {
 		assert.NotEqual(t, "|", p, "no empty connection")
 	}
+
+	// decode reads the capture back: directions from the handshakes, each response paired
+	// with its request, the same verdicts as tap's.
+	r := cli(t, "", "decode", "-json", capture)
+	assert.Equal(t, exitInvalid, r.code, r.stderr)
+	decoded := jsonLines(t, r.stdout)
+	byKind = map[string]int{}
+	exchanges := map[float64]int{}
+	for _, d := range decoded {
+		byKind[d["kind"].(string)]++
+		if e, ok := d["exchange"].(float64); ok {
+			exchanges[e]++
+		}
+		if d["kind"] == "response" {
+			assert.NotContains(t, d, "echo", "every answer echoes its request: %v", d)
+		}
+	}
+	// The HTTP request is no frame: it is one fault, and its answer the status-only one.
+	assert.Equal(t, map[string]int{"request": 5, "response": 5}, byKind)
+	assert.Len(t, exchanges, 5)
+	for e, n := range exchanges {
+		assert.Equal(t, 2, n, "exchange %v: a request and its response", e)
+	}
 }
 
 // TestTapFindsMismatch: a service whose answers do not echo their requests.
@@ -154,8 +177,8 @@ func TestTapFindsMismatch(t *testing.T) {
 	assert.Equal(t, uint64(42), h.Session, "forwarded as it is")
 	assert.Equal(t, exitInvalid, tap.stop())
 	out := tap.stdout.String()
-	assert.Contains(t, out, "conn 0 response frame 0 at offset 0: MISMATCH\n")
-	assert.Contains(t, out, "    mismatch: response session 42, expected 41: a response echoes its request\n")
+	assert.Contains(t, out, "tap (conn 0) frame 0 at offset 0: ok\n")
+	assert.Contains(t, out, "    NOT ECHOED: response session 42, expected 41: a response echoes its request\n")
 	assert.Contains(t, out, "findings: 1 (response not answering its request 1)")
 	assert.NotContains(t, out, "request frame 0 at offset 0", "the valid request is not printed without -all")
 }
@@ -231,7 +254,7 @@ func TestTapBetweenProbeAndServe(t *testing.T) {
 	assert.Contains(t, r.stdout, "findings: 0")
 	assert.Equal(t, exitInvalid, tap.stop(), "probe's mutated requests are findings")
 	out := tap.stdout.String()
-	assert.NotContains(t, out, "MISMATCH")
+	assert.NotContains(t, out, "NOT ECHOED")
 	assert.NotContains(t, out, "response not answering its request")
 	assert.NotContains(t, out, "response without a request")
 	assert.Contains(t, out, "150 connections")

@@ -42,6 +42,9 @@ type Segment struct {
 	Data []byte
 	// Line is the 1-based line of the input where the segment starts; 0 for binary formats.
 	Line int
+	// Marks, when a segment spans several lines, gives the line of each of them: Data[Off:]
+	// starts on Line. A frame is reported with the line of its first byte.
+	Marks []Mark
 	// Start says that Data starts a new stream that must not be joined to what came before
 	// on the same connection and direction: each line of a hex file of frames, each frame of
 	// a mock test case.
@@ -57,6 +60,12 @@ type Segment struct {
 	// first packet). The caller that decides which side is the client uses it. It is false
 	// whenever Dir is known.
 	Reverse bool
+}
+
+// Mark is where a line starts inside a segment's Data.
+type Mark struct {
+	Off  int // offset in Data
+	Line int // 1-based line of the input
 }
 
 // Source yields the segments of one input, in capture order.
