@@ -271,7 +271,7 @@ func appendValue(b []byte, v any, json bool) []byte {
 		}
 		return hex.AppendEncode(b, v)
 	case Fields:
-		return v.appendJSON(b)
+		return v.AppendJSON(b)
 	}
 	return appendList(b, v, json)
 }
@@ -325,9 +325,10 @@ func appendList(b []byte, v any, json bool) []byte {
 // MarshalJSON writes fs as a JSON object keyed by the schema's field names, in order: bytes
 // as hex strings, enums by name (by number when the enum does not define it), uint64 as a
 // decimal string.
-func (fs Fields) MarshalJSON() ([]byte, error) { return fs.appendJSON(nil), nil }
+func (fs Fields) MarshalJSON() ([]byte, error) { return fs.AppendJSON(nil), nil }
 
-func (fs Fields) appendJSON(b []byte) []byte {
+// AppendJSON appends the JSON form of fs (see MarshalJSON) to b.
+func (fs Fields) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	for i, f := range fs {
 		if i > 0 {

@@ -29,6 +29,7 @@ type decodeFlags struct {
 	strict   bool
 	hold     int
 	progress string
+	body     bool
 }
 
 func (f *decodeFlags) register(fs *flag.FlagSet) {
@@ -39,6 +40,7 @@ func (f *decodeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.seed, "seed", false, "accept only the seed document's 40 status codes")
 	fs.BoolVar(&f.strict, "strict", false, "also apply the reference's semantic checks (provider, content type, opcode)")
 	fs.IntVar(&f.hold, "hold", 16<<20, "largest frame held in memory; larger bodies are checked by length, read and dropped")
+	fs.BoolVar(&f.body, "body", true, "judge the protobuf body of every request and Success response of a known opcode as the reference's converter does (decode also prints it); -body=false gives the framing verdict alone")
 	fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when stderr is a terminal and the run lasts over a second), always, never")
 }
 
@@ -133,8 +135,15 @@ func decodeOrValidate(name string, args []string, stdin io.Reader, stdout, stder
 		stderr = pw // a message erases the progress line first
 		stopProgress = startProgress(pw, prog, time.Second)
 	}
+	bodies := capture.BodiesOff
+	switch {
+	case f.body && name == "decode":
+		bodies = capture.BodiesDecode
+	case f.body:
+		bodies = capture.BodiesCheck
+	}
 	dec := capture.NewDecoder(capture.Config{Limit: uint32(min(f.limit, uint64(^uint32(0)))), Seed: f.seed, Strict: f.strict,
-		Requests: f.requests, Hold: f.hold, Progress: prog})
+		Requests: f.requests, Hold: f.hold, Progress: prog, Bodies: bodies})
 	ins, failed := inputs(names, f.format, stderr)
 	for _, in := range ins {
 		src, closer, used, note, err := open(in, f.format, stdin)
@@ -340,10 +349,19 @@ func (p *printer) appendText(b []byte, r *capture.Record) []byte {
 			b = append(b, "    body not held: larger than -hold, checked by its length\n"...)
 		}
 	}
-	if len(r.BodyInfo) > 0 {
-		b = append(b, "    body: "...)
-		b = append(b, r.BodyInfo...)
+	if r.Operation != nil {
+		// The decoded body, under the name of its message: operation for a request, result
+		// for a response.
+		if r.Kind == capture.DirRequest {
+			b = append(b, "    operation:"...)
+		} else {
+			b = append(b, "    result:"...)
+		}
+		if len(r.Operation) == 0 {
+			b = append(b, " {}"...)
+		}
 		b = append(b, '\n')
+		b = r.Operation.AppendText(b, "      ")
 	}
 	if r.Err != nil {
 		b = append(b, "    fault: "...)

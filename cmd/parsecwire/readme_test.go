@@ -55,7 +55,7 @@ func TestReadmeOutput(t *testing.T) {
 		args   []string
 		marker string
 	}{
-		{[]string{"decode", "testdata/responses.hex"}, "The first prints one block per frame and a summary:\n\n```\n"},
+		{[]string{"decode", "testdata/responses.hex"}, "A decoded ListProviders answer:\n\n```\n"},
 		{[]string{"validate", "testdata/broken.hex"}, "$ go run ./cmd/parsecwire validate testdata/broken.hex\n"},
 	} {
 		shown := between(t, r, tc.marker, "```")

@@ -157,7 +157,7 @@ func TestDumpGaps(t *testing.T) {
 		got += len(seg.Data)
 	}
 	assert.Equal(t, int64(16), missing)
-	assert.Equal(t, 528-16, got)
+	assert.Equal(t, len(sample(t))-16, got)
 
 	_, errs := segments(t, NewXxd(strings.NewReader("00000000: 10a7 c05e  ...^\nnonsense\n00000004: 1e00  ..\n")))
 	require.Len(t, errs, 1)
@@ -377,18 +377,32 @@ func TestDecoderStreams(t *testing.T) {
 		assert.Equal(t, int64(0), recs[1].Offset, "offsets count from the stream's start")
 		assert.Equal(t, int64(1), recs[1].Index)
 	})
-	t.Run("a body check makes a valid frame invalid", func(t *testing.T) {
-		check := func(kind Dir, h *header.Header, body []byte) ([]byte, error) {
-			return []byte(`{"len":2}`), status.DeserializingBodyFailed
+	t.Run("a body the reference refuses makes a valid frame invalid", func(t *testing.T) {
+		// A Ping result announcing version 256.0, then one with 1.0.
+		bad, err := wire.AppendResponse(nil, header.Header{Opcode: header.OpPing}, []byte{0x08, 0x80, 0x02})
+		require.NoError(t, err)
+		good, err := wire.AppendResponse(nil, header.Header{Opcode: header.OpPing}, []byte{0x08, 0x01})
+		require.NoError(t, err)
+		stream := append(append([]byte{}, bad...), good...)
+		for _, mode := range []Bodies{BodiesCheck, BodiesDecode} {
+			recs, _ := run(t, Config{Bodies: mode}, &fixed{[]Segment{{Data: stream}}})
+			require.Len(t, recs, 2)
+			assert.False(t, recs[0].OK)
+			assert.Equal(t, status.InvalidEncoding, recs[0].Code)
+			assert.Equal(t, "body", recs[0].Field)
+			assert.Equal(t, int64(header.Size+1), recs[0].FaultOffset, "the offset of the bad value in the stream")
+			assert.Contains(t, recs[0].Err.Error(), "wire_protocol_version_maj")
+			assert.True(t, recs[1].OK)
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(recs[1].AppendJSON(nil), &m))
+			if mode == BodiesDecode {
+				assert.Equal(t, map[string]any{"wire_protocol_version_maj": float64(1), "wire_protocol_version_min": float64(0)}, m["body"])
+			} else {
+				assert.NotContains(t, m, "body")
+			}
 		}
-		recs, _ := run(t, Config{Check: check}, &fixed{[]Segment{{Data: ok}}})
-		require.Len(t, recs, 1)
-		assert.False(t, recs[0].OK)
-		assert.Equal(t, status.DeserializingBodyFailed, recs[0].Code)
-		assert.Equal(t, "body", recs[0].Field)
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(recs[0].AppendJSON(nil), &m))
-		assert.Equal(t, map[string]any{"len": float64(2)}, m["body"])
+		recs, _ := run(t, Config{}, &fixed{[]Segment{{Data: stream}}})
+		assert.True(t, recs[0].OK, "BodiesOff: the framing verdict alone")
 	})
 }
 
@@ -414,4 +428,11 @@ func TestIndexDigits(t *testing.T) {
 	for i := int64(0); i < 12345; i++ {
 		require.Equal(t, strconv.FormatInt(i, 10), string(e.indexDigits(i)))
 	}
+}
+
+// sample is the bytes every dump of testdata/dumps holds.
+func sample(t *testing.T) []byte {
+	b, err := os.ReadFile("../../testdata/dumps/frames.bin")
+	require.NoError(t, err)
+	return b
 }

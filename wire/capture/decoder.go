@@ -6,15 +6,25 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/parsecwire/parsecwire/operation"
+
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
 )
 
-// BodyCheck judges a frame's body once its header is valid: it returns a description of the
-// body as a JSON object (nil for none) and the body's fault, an error whose status
-// (status.Of) classifies it, or nil. A fault makes the frame invalid, with field "body".
-type BodyCheck func(kind Dir, h *header.Header, body []byte) (info []byte, err error)
+// Bodies says what a Decoder does with the body of a frame that a Parsec peer reads as an
+// operation's (a request's, or a Success response's, of a known opcode, content type
+// protobuf: operation.ForFrame): nothing, judge it as the reference's converter does, or also
+// decode it for display. A body the converter refuses makes a valid frame invalid, with the
+// converter's status and field "body".
+type Bodies uint8
+
+const (
+	BodiesOff    Bodies = iota // the framing verdict alone
+	BodiesCheck                // operation.ValidateFrame: no allocation
+	BodiesDecode               // operation.DecodeFrame: the verdict and Record.Operation
+)
 
 // Config is how a Decoder reads frames.
 type Config struct {
@@ -22,7 +32,7 @@ type Config struct {
 	Seed     bool      // accept only the seed document's status codes
 	Strict   bool      // the reference's semantic checks
 	Requests bool      // streams whose direction the format does not give hold requests
-	Check    BodyCheck // the body check, or nil
+	Bodies   Bodies    // what to do with operation bodies
 	Hold     int       // largest frame held in memory (larger bodies are read and dropped); 0: what the limit allows
 	Pending  int       // most requests awaiting an answer per connection; 0: DefaultPending
 	Progress *Progress // counters for a progress line, or nil
@@ -403,9 +413,7 @@ func (d *Decoder) frame(st *stream, f *wire.Frame, missing ...int64) {
 	r.Source, r.Conn, r.Kind, r.Index, r.Offset, r.Line = d.name, st.key.conn, st.dir, d.index, off, st.lineAt(off)
 	r.OK, r.Err, r.Code, r.Field, r.FaultOffset = false, nil, 0, "", 0
 	r.Skipped, r.Resumed, r.Missing, r.Exchange, r.Echo = 0, false, 0, 0, ""
-	if r.BodyInfo != nil {
-		r.BodyInfo = nil
-	}
+	r.Operation = nil
 	d.index++
 	if d.index&0xfff == 0 && d.cfg.Progress != nil {
 		d.cfg.Progress.Frames.Store(d.index)
@@ -453,13 +461,8 @@ func (d *Decoder) Judge(r *Record, f *wire.Frame) {
 	r.Decoded, r.Header, r.Body, r.Auth, r.Dropped = f.Decoded, f.Header, f.Body, f.Auth, f.Dropped
 	if f.Err == nil {
 		r.OK = true
-		if d.cfg.Check != nil && !f.Dropped {
-			info, err := d.cfg.Check(r.Kind, &r.Header, f.Body)
-			r.BodyInfo = info
-			if err != nil {
-				r.OK, r.Err, r.Field, r.FaultOffset = false, err, "body", r.Offset+header.Size
-				r.Code, _ = status.Of(err)
-			}
+		if d.cfg.Bodies != BodiesOff && !f.Dropped {
+			d.body(r, f.Body)
 		}
 		return
 	}
@@ -473,6 +476,28 @@ func (d *Decoder) Judge(r *Record, f *wire.Frame) {
 		return
 	}
 	r.Code, _ = status.Of(f.Err)
+}
+
+// body judges (and decodes) the body of a valid frame.
+func (d *Decoder) body(r *Record, body []byte) {
+	dir := operation.Response
+	if r.Kind == DirRequest {
+		dir = operation.Request
+	}
+	var err error
+	if d.cfg.Bodies == BodiesDecode {
+		r.Operation, err = operation.DecodeFrame(&r.Header, dir, body)
+	} else {
+		err = operation.ValidateFrame(&r.Header, dir, body)
+	}
+	if err == nil {
+		return
+	}
+	r.OK, r.Err, r.Field, r.FaultOffset = false, err, "body", r.Offset+header.Size
+	if fe, ok := err.(*operation.FieldError); ok {
+		r.Code = fe.Code
+		r.FaultOffset += int64(fe.Offset)
+	}
 }
 
 // asFieldError is errors.As for a *header.FieldError, apart so that its target does not

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/parsecwire/parsecwire/operation"
+
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 )
@@ -47,9 +49,9 @@ type Record struct {
 	// or that no request came before it; "" when it does.
 	Echo string
 
-	// BodyInfo is the body check's description of the body, a JSON object printed as
-	// "body"; nil when there is none.
-	BodyInfo []byte
+	// Operation is the decoded body of a frame a Parsec peer reads as an operation's, with
+	// Config.Bodies set to BodiesDecode; nil otherwise. JSON prints it as "body".
+	Operation operation.Fields
 }
 
 // Valid reports whether the frame is well formed and echoes its request.
@@ -267,9 +269,9 @@ func (e *JSONEncoder) Append(b []byte, r *Record) []byte {
 		b = append(b, `,"echo":`...)
 		b = appendString(b, r.Echo)
 	}
-	if len(r.BodyInfo) > 0 {
+	if r.Operation != nil {
 		b = append(b, `,"body":`...)
-		b = append(b, r.BodyInfo...)
+		b = r.Operation.AppendJSON(b)
 	}
 	return append(b, '}')
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parsecwire/parsecwire/fuzz"
 	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/operation"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
 )
@@ -66,11 +67,19 @@ func (e *MismatchError) Unwrap() error { return wire.ErrMismatch }
 // a request it cannot read (req.Err) gets the status-only response (provider 0, session 0,
 // opcode 1) with the status that classifies the failure; a readable one gets an echo of its
 // provider, session and opcode, with its accept type as content type, whatever the status.
-// A service that answers a readable request with the status alone classifies it otherwise
-// than the reference does (or has another limit than the Tap's). It returns nil or a
-// *MismatchError.
+// A readable request whose body the reference's converter refuses gets the echo with the
+// converter's status. A service that answers a readable request with the status alone
+// classifies it otherwise than the reference does (or has another limit than the Tap's). It
+// returns nil or a *MismatchError.
 func Answers(req *Frame, resp header.Header) error {
-	if req.Err != nil {
+	var body *operation.FieldError
+	if errors.As(req.Err, &body) {
+		// A readable request whose body the converter refuses: echoed, with its status.
+		if resp.Status != body.Code {
+			return &MismatchError{header.FieldStatus, uint64(resp.Status), uint64(body.Code),
+				"the reference's converter refuses the request's body"}
+		}
+	} else if req.Err != nil {
 		code, _ := status.Of(req.Err)
 		why := "the request is unreadable (" + code.String() + "): the reference answers with the status alone"
 		switch {
@@ -297,6 +306,10 @@ func (t *Tap) decodeRequests(r io.Reader, id uint64, j *judge) {
 			return
 		}
 		f.Offset, f.Err = rd.FrameOffset(), err
+		if err == nil {
+			// As the reference service's back end: the body, converted.
+			f.Err = operation.ValidateFrame(&f.Header, operation.Request, body)
+		}
 		tooBig := errors.Is(err, status.BodySizeExceedsLimit)
 		f.Decoded = err == nil || tooBig || trusted(err)
 		if !f.Decoded {
@@ -332,6 +345,10 @@ func (t *Tap) decodeResponses(r io.Reader, id uint64, j *judge) {
 // response hands a decoded response to the judge and says whether the stream can go on.
 func (t *Tap) response(f *Frame, rd *wire.Reader, body []byte, err error, j *judge) bool {
 	f.Offset, f.Err = rd.FrameOffset(), err
+	if err == nil {
+		// As the reference's clients: a Success answer's body, converted.
+		f.Err = operation.ValidateFrame(&f.Header, operation.Response, body)
+	}
 	tooBig := errors.Is(err, status.BodySizeExceedsLimit)
 	f.Decoded = err == nil || tooBig || trusted(err)
 	if !f.Decoded {
