@@ -259,12 +259,15 @@ func (t *Tap) forward(src, dst net.Conn, id uint64, d Direction, decode func(io.
 	for {
 		n, rerr := src.Read(buf)
 		if n > 0 {
+			// Recorded before the peer can see them: whatever the bytes make the peer send
+			// back is recorded after them, so a capture's order is causal and a reader
+			// pairs each answer with its request.
+			if t.Capture != nil {
+				_ = t.Capture.Data(id, d, buf[:n])
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				err = werr
 				break
-			}
-			if t.Capture != nil {
-				_ = t.Capture.Data(id, d, buf[:n])
 			}
 			_, _ = pw.Write(buf[:n])
 		}
@@ -379,13 +382,11 @@ func (t *Tap) mutateResponses(up, client net.Conn, id uint64, j *judge) {
 		}
 	}()
 	send := func(b []byte) bool {
-		if _, err := client.Write(b); err != nil {
-			return false
-		}
 		if t.Capture != nil {
-			_ = t.Capture.Data(id, ToClient, b)
+			_ = t.Capture.Data(id, ToClient, b) // before the client sees it, as in forward
 		}
-		return true
+		_, err := client.Write(b)
+		return err == nil
 	}
 	for i := 0; ; i++ {
 		rec.b = rec.b[:0]
