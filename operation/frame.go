@@ -29,8 +29,13 @@ func ValidateFrame(h *header.Header, d Dir, body []byte) error {
 // DecodeFrame decodes the body of a frame whose header h has been read: Decode when ForFrame
 // says the body is read; nil, nil otherwise.
 func DecodeFrame(h *header.Header, d Dir, body []byte) (Fields, error) {
+	return DecodeOptions{}.DecodeFrame(h, d, body)
+}
+
+// DecodeFrame is the package's DecodeFrame with the options.
+func (o DecodeOptions) DecodeFrame(h *header.Header, d Dir, body []byte) (Fields, error) {
 	if _, ok := ForFrame(h, d); !ok {
 		return nil, nil
 	}
-	return Decode(h.Opcode, d, body)
+	return o.Decode(h.Opcode, d, body)
 }

@@ -1,6 +1,7 @@
 package operation_test
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -169,7 +170,7 @@ attributes:
 	assert.Equal(t, operation.Fields{{Name: "alg", Value: operation.Enum{Number: 99}}, {Name: "input", Value: []byte{1, 2}}}, fs)
 	j, err := json.Marshal(fs)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"alg":99,"input":"0102"}`, string(j))
+	assert.JSONEq(t, `{"alg":99,"input":"AQI="}`, string(j))
 }
 
 func TestText(t *testing.T) {
@@ -180,6 +181,7 @@ func TestText(t *testing.T) {
 		}},
 		{Name: "clients", Value: []string{"a", "b\n"}},
 		{Name: "blob", Value: []byte{0xde, 0xad}},
+		{Name: "long", Value: bytes.Repeat([]byte{0xab}, 65)},
 		{Name: "none", Value: []byte{}},
 		{Name: "alg", Value: operation.Enum{Number: 7, Name: "SHA_256"}},
 		{Name: "size", Value: uint64(1) << 60},
@@ -191,6 +193,7 @@ func TestText(t *testing.T) {
       - {}
     clients: ["a", "b\n"]
     blob: dead
+    long: abababababababababababababababababababababababababababababababab ... (65 bytes)
     none: ""
     alg: SHA_256
     size: 1152921504606846976
@@ -198,7 +201,7 @@ func TestText(t *testing.T) {
 `, string(fs.AppendText(nil, "    ")))
 	j, err := json.Marshal(fs)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"providers":[{"uuid":"u1","id":1},{}],"clients":["a","b\n"],"blob":"dead","none":"",
+	assert.JSONEq(t, `{"providers":[{"uuid":"u1","id":1},{}],"clients":["a","b\n"],"blob":"3q0=","long":"q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=","none":"",
 		"alg":"SHA_256","size":"1152921504606846976","empty":[]}`, string(j))
 }
 
@@ -314,5 +317,19 @@ func TestFrame(t *testing.T) {
 			assert.NoError(t, derr, c.name)
 			assert.Nil(t, fs, c.name)
 		}
+	}
+}
+
+func TestJSONBytesAreBase64(t *testing.T) {
+	for n := 0; n < 200; n++ {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*37 + n)
+		}
+		j, err := json.Marshal(operation.Fields{{Name: "data", Value: b}})
+		require.NoError(t, err)
+		var back struct{ Data []byte } // encoding/json reads []byte as standard base64
+		require.NoError(t, json.Unmarshal(j, &back))
+		assert.Equal(t, b, back.Data, "%d bytes", n)
 	}
 }

@@ -35,6 +35,7 @@ type walker struct {
 	dir   Dir
 	path  [maxDepth]step
 	depth int
+	alias bool // Decode: bytes values share the body's memory
 	// The payloads of the views of the value pass (see view): the first ones in an array,
 	// so that a walker on the stack holds them without allocating, the rest (a body that
 	// writes a message field many times) in more.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/parsecwire/parsecwire/header"
+	"github.com/parsecwire/parsecwire/operation"
 	"github.com/parsecwire/parsecwire/wire"
 )
 
@@ -16,7 +17,9 @@ import (
 // beside cat; this benchmark is for profiling (-cpuprofile).
 func BenchmarkCLI(b *testing.B) {
 	ok, _ := wire.AppendResponse(nil, header.Header{Provider: 1, Session: 7, Opcode: 12, Status: 1140}, nil)
-	big, _ := wire.AppendResponse(nil, header.Header{Provider: 1, Session: 7, Opcode: 13}, make([]byte, 64<<10))
+	// A PsaGenerateRandom answer of 64 KiB: a valid body, which decode decodes and prints.
+	random, _ := operation.Encode(13, operation.Response, operation.Fields{{Name: "random_bytes", Value: make([]byte, 64<<10-4)}})
+	big, _ := wire.AppendResponse(nil, header.Header{Provider: 1, Session: 7, Opcode: 13}, random)
 	hs := header.Header{Opcode: 1}.AppendRaw(nil)
 	hs[4], hs[5] = 0xff, 0xff
 	dir := b.TempDir()

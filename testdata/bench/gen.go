@@ -2,7 +2,7 @@
 
 // gen writes the inputs of run.sh: go run testdata/bench/gen.go KIND SIZE > FILE
 //
-//	raw64k   responses with 64 KiB bodies, raw
+//	raw64k   PsaGenerateRandom responses with 64 KiB bodies, raw
 //	raw0     header-only responses, raw
 //	magic    the magic number 10 A7 C0 5E repeated
 //	hs65535  headers announcing a header size of 65535, back to back
@@ -43,16 +43,45 @@ func request(provider uint8, session uint64, opcode uint32, body []byte) []byte 
 	return b
 }
 
-// mix is a run of responses of varied sizes and statuses, all valid.
+// randomBytes is a PsaGenerateRandom result of exactly n bytes (n = 0 or n >= 4): field 1,
+// a length, and bytes counting up from first. The bodies of Success responses must be valid
+// protobuf: decode and validate judge them as the reference does.
+func randomBytes(n int, first byte) []byte {
+	if n == 0 {
+		return nil
+	}
+	payload := n - 2
+	for payload+1+varintLen(payload) > n {
+		payload--
+	}
+	b := binary.AppendUvarint([]byte{0x0a}, uint64(payload))
+	for len(b) < n {
+		b = append(b, first+byte(len(b)))
+	}
+	return b
+}
+
+func varintLen(v int) int { return len(binary.AppendUvarint(nil, uint64(v))) }
+
+// mix is a run of responses of varied sizes and statuses, all valid: a Success answers
+// PsaGenerateRandom with its bytes; the others carry their status and a body no one reads.
 func mix() []byte {
 	var out []byte
 	statuses := []uint16{0, 0, 0, 1140, 21, 1139, 0, 16}
 	for i := 0; i < 40; i++ {
-		body := make([]byte, (i*37)%200)
+		n := (i * 37) % 200
+		if n < 4 {
+			n = 0
+		}
+		st, op := statuses[i%len(statuses)], uint32(1+i%20)
+		body := make([]byte, n)
 		for j := range body {
 			body[j] = byte(i + j)
 		}
-		out = append(out, frame(uint8(i%4), uint64(i), uint32(1+i%20), statuses[i%len(statuses)], body)...)
+		if st == 0 {
+			op, body = 13, randomBytes(n, byte(i))
+		}
+		out = append(out, frame(uint8(i%4), uint64(i), op, st, body)...)
 	}
 	return out
 }
@@ -64,7 +93,7 @@ func main() {
 	var unit []byte
 	switch kind {
 	case "raw64k":
-		unit = frame(1, 7, 13, 0, make([]byte, 64<<10))
+		unit = frame(1, 7, 13, 0, randomBytes(64<<10, 0))
 	case "raw0":
 		unit = frame(1, 7, 12, 1140, nil)
 		unit = []byte(strings.Repeat(string(unit), 1000))
@@ -82,7 +111,7 @@ func main() {
 		unit = nil
 	case "mock":
 		req := request(1, 5, 13, []byte{8, 32})
-		resp := frame(1, 5, 13, 0, make([]byte, 48<<10))
+		resp := frame(1, 5, 13, 0, randomBytes(48<<10, 0))
 		unit = []byte("---\nspec:\n  name: generated\ntest_data:\n  request: " + base64.StdEncoding.EncodeToString(req) +
 			"\n  response: " + base64.StdEncoding.EncodeToString(resp) + "\n")
 	default:

@@ -486,7 +486,8 @@ func (d *Decoder) body(r *Record, body []byte) {
 	}
 	var err error
 	if d.cfg.Bodies == BodiesDecode {
-		r.Operation, err = operation.DecodeFrame(&r.Header, dir, body)
+		// The record lives as long as the frame: its bytes values may share the body.
+		r.Operation, err = operation.DecodeOptions{Alias: true}.DecodeFrame(&r.Header, dir, body)
 	} else {
 		err = operation.ValidateFrame(&r.Header, dir, body)
 	}
