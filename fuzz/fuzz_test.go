@@ -1,4 +1,4 @@
-package fuzz_test
+package fuzz
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/parsecwire/parsecwire/fuzz"
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
@@ -80,12 +79,12 @@ func FuzzDifferential(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, verdict := fuzz.PlainDecode(b)
+		p, verdict := PlainDecode(b)
 		h, err := header.Decode(b)
-		got := fuzz.OK
+		got := OK
 		if err != nil {
 			c, _ := status.Of(err)
-			got = fuzz.Verdict(c.String())
+			got = Verdict(c.String())
 		}
 		if got != verdict {
 			t.Fatalf("verdicts differ on %x: fast %s (%v), plain %s", b, got, err, verdict)
@@ -182,13 +181,13 @@ func FuzzStream(f *testing.F) {
 // FuzzStatus: any u16 decodes exactly when it is in the table; every known code's name and
 // alias look back up to the code.
 func FuzzStatus(f *testing.F) {
-	for _, v := range fuzz.BorderStatuses {
+	for _, v := range BorderStatuses {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v uint16) {
 		c, err := status.Decode(v)
-		if (err == nil) != fuzz.PlainKnownStatus(v) {
-			t.Fatalf("Decode(%d) = %v, plain table says known=%v", v, err, fuzz.PlainKnownStatus(v))
+		if (err == nil) != PlainKnownStatus(v) {
+			t.Fatalf("Decode(%d) = %v, plain table says known=%v", v, err, PlainKnownStatus(v))
 		}
 		if err != nil {
 			if !errors.Is(err, status.InvalidEncoding) {
@@ -249,8 +248,8 @@ func FuzzMutator(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m1 := fuzz.MutateResponse(frame, seed)
-		m2 := fuzz.MutateResponse(frame, seed)
+		m1 := MutateResponse(frame, seed)
+		m2 := MutateResponse(frame, seed)
 		if !bytes.Equal(m1.Frame, m2.Frame) || m1.Desc != m2.Desc || m1.Kind != m2.Kind {
 			t.Fatalf("seed %d gives two mutations: %v / %v", seed, m1, m2)
 		}
