@@ -235,31 +235,62 @@ func FuzzRoundTrip(f *testing.F) {
 	})
 }
 
-// FuzzMutator: any valid response and seed give a mutation that is reproducible, whose
-// verdict is what the codec says of its bytes, and whose description is not empty.
+// FuzzMutator: any valid response or request (with a fuzzed body and status, or auth bytes)
+// and seed give a mutation that is reproducible, changes what the peer receives, has a
+// description, and whose verdict is the codec's classifying status for its bytes.
 func FuzzMutator(f *testing.F) {
-	f.Add(uint64(0), []byte{8, 1}, uint16(1140))
-	f.Add(uint64(99), []byte{}, uint16(0))
-	f.Fuzz(func(t *testing.T, seed uint64, body []byte, st uint16) {
-		if !status.Code(st).Known() {
-			st = 0
+	f.Add(uint64(0), []byte{8, 1}, uint16(1140), false, uint16(64))
+	f.Add(uint64(99), []byte{}, uint16(0), true, uint16(0))
+	f.Fuzz(func(t *testing.T, seed uint64, body []byte, st uint16, request bool, limit uint16) {
+		h := header.Header{Opcode: 1, Status: status.Code(st)}
+		var frame []byte
+		var err error
+		if request {
+			h.Status, h.AuthType = 0, uint8(st)&1 // direct authentication, or none
+			auth := body[:len(body)/2*int(h.AuthType)]
+			frame, err = wire.AppendRequest(nil, h, body[len(auth):], auth)
+		} else {
+			if !h.Status.Known() {
+				h.Status = 0
+			}
+			frame, err = wire.AppendResponse(nil, h, body)
 		}
-		frame, err := wire.AppendResponse(nil, header.Header{Opcode: 1, Status: status.Code(st)}, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m1 := MutateResponse(frame, seed)
-		m2 := MutateResponse(frame, seed)
-		if !bytes.Equal(m1.Frame, m2.Frame) || m1.Desc != m2.Desc || m1.Kind != m2.Kind {
+		mutate := func() Mutation {
+			if request {
+				return MutateRequest(frame, seed, uint32(limit))
+			}
+			return MutateResponse(frame, seed)
+		}
+		m1, m2 := mutate(), mutate()
+		if !bytes.Equal(m1.Frame, m2.Frame) || m1.Desc != m2.Desc || m1.Kind != m2.Kind || m1.Chunk != m2.Chunk {
 			t.Fatalf("seed %d gives two mutations: %v / %v", seed, m1, m2)
 		}
 		if m1.Desc == "" {
 			t.Fatalf("mutation without a description: %v", m1)
 		}
+		if !m1.Changes(frame) {
+			t.Fatalf("seed %d: %v leaves %x as it was", seed, m1, frame)
+		}
 		rd := wire.NewReader(bytes.NewReader(m1.Frame))
-		var h header.Header
-		_, err = rd.Next(&h)
-		if (err == nil) != (m1.Verdict == nil) {
+		lim := uint32(wire.DefaultLimit)
+		if request {
+			lim = uint32(limit)
+			rd.SetStrict(true)
+		}
+		rd.SetLimit(lim)
+		var got header.Header
+		if request {
+			_, _, err = rd.NextRequest(&got)
+		} else {
+			_, err = rd.Next(&got)
+		}
+		err = wire.FrameDue(err)
+		want, _ := status.Of(err)
+		verdict, _ := status.Of(m1.Verdict)
+		if (err == nil) != (m1.Verdict == nil) || want != verdict {
 			t.Fatalf("verdict %v, codec says %v", m1.Verdict, err)
 		}
 	})

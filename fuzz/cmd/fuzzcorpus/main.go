@@ -83,7 +83,7 @@ func crasher(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() < 2 {
-		return fmt.Errorf("usage: fuzzcorpus crasher [-root .] [-n] [DIR:]FuzzX CRASH-FILE...")
+		return fmt.Errorf("usage: fuzzcorpus crasher [-root .] [-n] [DIR:]FuzzX CRASH-FILE [CRASH-FILE]")
 	}
 	t, err := target(*root, fs.Arg(0))
 	if err != nil {
