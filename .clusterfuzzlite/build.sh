@@ -34,4 +34,5 @@ fuzz_target fuzz FuzzStream
 fuzz_target fuzz FuzzStatus
 fuzz_target fuzz FuzzRoundTrip
 fuzz_target fuzz FuzzMutator
+fuzz_target fuzz FuzzClient
 fuzz_target cmd/parsecwire FuzzScan

@@ -137,6 +137,9 @@ func FuzzStream(f *testing.F) {
 		cr := &countingReader{r: r}
 		rd := wire.NewReader(cr)
 		rd.SetLimit(uint32(limit))
+		if rd.Limit() != uint32(limit) {
+			t.Fatalf("limit %d set, %d reported", limit, rd.Limit())
+		}
 		for frames := 0; frames < 1000; frames++ {
 			start := rd.Offset()
 			var h header.Header
