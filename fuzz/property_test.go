@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -217,16 +219,49 @@ func TestCorpusHoldsSamples(t *testing.T) {
 			assert.Equal(t, corpusFile(b), string(got), path)
 		}
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzStream")
-	for name, b := range sampleFrames(t) {
+	keep := func(dir, name, entry string) {
 		path := filepath.Join(dir, name)
-		entry := "go test fuzz v1\n[]byte(" + fmt.Sprintf("%q", b) + ")\nuint16(1024)\nuint8(0)\n"
 		if *update {
 			require.NoError(t, os.MkdirAll(dir, 0o755))
 			require.NoError(t, os.WriteFile(path, []byte(entry), 0o644))
 		}
 		got, err := os.ReadFile(path)
-		require.NoError(t, err)
+		require.NoError(t, err, "missing corpus entry; run go test ./fuzz -run TestCorpusHoldsSamples -update")
 		assert.Equal(t, entry, string(got), path)
+	}
+	for name, b := range sampleFrames(t) {
+		keep(filepath.Join("testdata", "fuzz", "FuzzStream"), name,
+			"go test fuzz v1\n[]byte("+fmt.Sprintf("%q", b)+")\nuint16(1024)\nuint8(0)\n")
+		// The client asks what the sample answers, so that valid samples succeed or are refused
+		// with their status, and reads it with the default limit.
+		h, _ := header.Decode(b)
+		keep(filepath.Join("testdata", "fuzz", "FuzzClient"), name, fmt.Sprintf(
+			"go test fuzz v1\n[]byte(%q)\nuint32(%d)\nuint8(%d)\nuint64(%d)\nuint8(0)\nuint16(0)\n", b, h.Opcode, h.Provider, h.Session))
+	}
+	// The statuses at the table's borders, for the targets that take one.
+	for _, v := range fuzz.BorderStatuses {
+		keep(filepath.Join("testdata", "fuzz", "FuzzStatus"), fmt.Sprintf("border-%d", v), fmt.Sprintf("go test fuzz v1\nuint16(%d)\n", v))
+	}
+	// Every sample file whole, as the CLI's scanner reads it, with and without resync flags.
+	files, err := filepath.Glob("../testdata/*.hex")
+	require.NoError(t, err)
+	for _, name := range files {
+		prefix := "sample-" + strings.TrimSuffix(filepath.Base(name), ".hex") + "-"
+		samples := sampleFrames(t)
+		var lines []int
+		for n := range samples {
+			if l, err := strconv.Atoi(strings.TrimPrefix(n, prefix)); err == nil && strings.HasPrefix(n, prefix) {
+				lines = append(lines, l)
+			}
+		}
+		sort.Ints(lines) // in the file's order
+		var stream []byte
+		for _, l := range lines {
+			stream = append(stream, samples[prefix+strconv.Itoa(l)]...)
+		}
+		for _, flags := range []uint8{0, 3} {
+			keep(filepath.Join("..", "cmd", "parsecwire", "testdata", "fuzz", "FuzzScan"), fmt.Sprintf("sample-%s-%d", strings.TrimSuffix(filepath.Base(name), ".hex"), flags),
+				fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(false)\nuint8(%d)\n", stream, flags))
+		}
 	}
 }
