@@ -123,7 +123,7 @@ for line in "${listed[@]}"; do
   if [[ -z $runs ]]; then # -fork: the parent prints progress lines, not the final stats
     last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
     runs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")
-    rate=$(sed -n 's/.*exec\/s: \([0-9]*\).*/\1/p' <<<"$last")
+    rate=$(sed -n 's/.*exec\/s:\? \([0-9]*\).*/\1/p' <<<"$last") # "exec/s N" in fork mode
   fi
   printf '%-18s %-16s %10s runs %8s exec/s  corpus %5d  seeds %4d' "$name" "$dir" "${runs:-?}" "${rate:-?}" \
     "$(ls "$corpus" | wc -l)" "$(ls "$seeds" | wc -l)"
