@@ -46,6 +46,26 @@ func TestClusterFuzzLiteBuildsEveryTarget(t *testing.T) {
 	assert.Equal(t, found, listed, "build.sh has one line `fuzz_target DIR FuzzX` per target")
 }
 
+// TestEveryCorpusHasATarget: a testdata/fuzz/FuzzX directory belongs to a target FuzzX of its
+// package; one left behind when a target is renamed or moved would be silently ignored.
+func TestEveryCorpusHasATarget(t *testing.T) {
+	targets, err := corpus.Find("..")
+	require.NoError(t, err)
+	have := map[string]bool{}
+	for _, tg := range targets {
+		have[filepath.Join("..", filepath.FromSlash(tg.Dir), "testdata", "fuzz", tg.Name)] = true
+	}
+	dirs, err := filepath.Glob("../*/testdata/fuzz/Fuzz*")
+	require.NoError(t, err)
+	more, err := filepath.Glob("../*/*/testdata/fuzz/Fuzz*")
+	require.NoError(t, err)
+	dirs = append(dirs, more...)
+	require.NotEmpty(t, dirs)
+	for _, d := range dirs {
+		assert.True(t, have[d], "%s has no target %s in its package", d, filepath.Base(d))
+	}
+}
+
 // shimMethods are the *testing.T methods that go-118-fuzz-build's testing shim implements as a
 // test would expect: a failure panics (libFuzzer reports a crash), a skip ends the input. The
 // others panic as unsupported (Parallel, Run, Deadline, Failed, Skipped), run at once

@@ -13,7 +13,10 @@ import (
 )
 
 // The native fuzz targets. Each is a plain target with no global state, no network and no
-// file outside testdata/, so OSS-Fuzz and ClusterFuzzLite build and run them as they are.
+// file outside testdata/, so OSS-Fuzz and ClusterFuzzLite build and run them as they are. They
+// live in package fuzz itself, not fuzz_test: go-118-fuzz-build compiles this file as an
+// ordinary file of the package, with "testing" swapped for its shim, so everything a target
+// uses is here or in the package (TestTargetsBuildUnderLibFuzzer lists the rules).
 // Seeds: f.Add below and testdata/fuzz/FuzzX/ (which includes every sample frame of the
 // repository's testdata/).
 
