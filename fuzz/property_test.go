@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -236,9 +237,18 @@ func TestCorpusHoldsSamples(t *testing.T) {
 			"go test fuzz v1\n[]byte("+fmt.Sprintf("%q", b)+")\nuint16(1024)\nuint8(0)\n")
 		// The client asks what the sample answers, so that valid samples succeed or are refused
 		// with their status, and reads it with the default limit.
-		h, _ := header.Decode(b)
+		h, err := header.Decode(b)
 		keep(filepath.Join("testdata", "fuzz", "FuzzClient"), name, fmt.Sprintf(
 			"go test fuzz v1\n[]byte(%q)\nuint32(%d)\nuint8(%d)\nuint64(%d)\nuint8(0)\nuint16(0)\n", b, h.Opcode, h.Provider, h.Session))
+		if err != nil || len(b) < header.Size {
+			continue
+		}
+		// A valid sample's fields for the round trip, and its body and status for the mutator.
+		keep(filepath.Join("testdata", "fuzz", "FuzzRoundTrip"), name, fmt.Sprintf(
+			"go test fuzz v1\nuint16(%d)\nuint8(%d)\nuint64(%d)\nuint8(%d)\nuint8(%d)\nuint8(%d)\nuint32(%d)\nuint16(%d)\nuint32(%d)\nuint16(%d)\n",
+			h.Flags, h.Provider, h.Session, h.ContentType, h.AcceptType, h.AuthType, h.ContentLength, h.AuthLength, h.Opcode, h.Status))
+		keep(filepath.Join("testdata", "fuzz", "FuzzMutator"), name, fmt.Sprintf(
+			"go test fuzz v1\nuint64(%d)\n[]byte(%q)\nuint16(%d)\nbool(false)\nuint16(64)\n", crc32.ChecksumIEEE([]byte(name)), b[header.Size:], h.Status))
 	}
 	// The statuses at the table's borders, for the targets that take one.
 	for _, v := range fuzz.BorderStatuses {
