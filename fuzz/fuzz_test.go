@@ -1,4 +1,4 @@
-package fuzz_test
+package fuzz
 
 import (
 	"bytes"
@@ -7,14 +7,16 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/parsecwire/parsecwire/fuzz"
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
 )
 
 // The native fuzz targets. Each is a plain target with no global state, no network and no
-// file outside testdata/, so OSS-Fuzz and ClusterFuzzLite build and run them as they are.
+// file outside testdata/, so OSS-Fuzz and ClusterFuzzLite build and run them as they are. They
+// live in package fuzz itself, not fuzz_test: go-118-fuzz-build compiles this file as an
+// ordinary file of the package, with "testing" swapped for its shim, so everything a target
+// uses is here or in the package (TestTargetsBuildUnderLibFuzzer lists the rules).
 // Seeds: f.Add below and testdata/fuzz/FuzzX/ (which includes every sample frame of the
 // repository's testdata/).
 
@@ -80,12 +82,12 @@ func FuzzDifferential(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, verdict := fuzz.PlainDecode(b)
+		p, verdict := PlainDecode(b)
 		h, err := header.Decode(b)
-		got := fuzz.OK
+		got := OK
 		if err != nil {
 			c, _ := status.Of(err)
-			got = fuzz.Verdict(c.String())
+			got = Verdict(c.String())
 		}
 		if got != verdict {
 			t.Fatalf("verdicts differ on %x: fast %s (%v), plain %s", b, got, err, verdict)
@@ -138,6 +140,9 @@ func FuzzStream(f *testing.F) {
 		cr := &countingReader{r: r}
 		rd := wire.NewReader(cr)
 		rd.SetLimit(uint32(limit))
+		if rd.Limit() != uint32(limit) {
+			t.Fatalf("limit %d set, %d reported", limit, rd.Limit())
+		}
 		for frames := 0; frames < 1000; frames++ {
 			start := rd.Offset()
 			var h header.Header
@@ -182,13 +187,13 @@ func FuzzStream(f *testing.F) {
 // FuzzStatus: any u16 decodes exactly when it is in the table; every known code's name and
 // alias look back up to the code.
 func FuzzStatus(f *testing.F) {
-	for _, v := range fuzz.BorderStatuses {
+	for _, v := range BorderStatuses {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v uint16) {
 		c, err := status.Decode(v)
-		if (err == nil) != fuzz.PlainKnownStatus(v) {
-			t.Fatalf("Decode(%d) = %v, plain table says known=%v", v, err, fuzz.PlainKnownStatus(v))
+		if (err == nil) != PlainKnownStatus(v) {
+			t.Fatalf("Decode(%d) = %v, plain table says known=%v", v, err, PlainKnownStatus(v))
 		}
 		if err != nil {
 			if !errors.Is(err, status.InvalidEncoding) {
@@ -236,31 +241,62 @@ func FuzzRoundTrip(f *testing.F) {
 	})
 }
 
-// FuzzMutator: any valid response and seed give a mutation that is reproducible, whose
-// verdict is what the codec says of its bytes, and whose description is not empty.
+// FuzzMutator: any valid response or request (with a fuzzed body and status, or auth bytes)
+// and seed give a mutation that is reproducible, changes what the peer receives, has a
+// description, and whose verdict is the codec's classifying status for its bytes.
 func FuzzMutator(f *testing.F) {
-	f.Add(uint64(0), []byte{8, 1}, uint16(1140))
-	f.Add(uint64(99), []byte{}, uint16(0))
-	f.Fuzz(func(t *testing.T, seed uint64, body []byte, st uint16) {
-		if !status.Code(st).Known() {
-			st = 0
+	f.Add(uint64(0), []byte{8, 1}, uint16(1140), false, uint16(64))
+	f.Add(uint64(99), []byte{}, uint16(0), true, uint16(0))
+	f.Fuzz(func(t *testing.T, seed uint64, body []byte, st uint16, request bool, limit uint16) {
+		h := header.Header{Opcode: 1, Status: status.Code(st)}
+		var frame []byte
+		var err error
+		if request {
+			h.Status, h.AuthType = 0, uint8(st)&1 // direct authentication, or none
+			auth := body[:len(body)/2*int(h.AuthType)]
+			frame, err = wire.AppendRequest(nil, h, body[len(auth):], auth)
+		} else {
+			if !h.Status.Known() {
+				h.Status = 0
+			}
+			frame, err = wire.AppendResponse(nil, h, body)
 		}
-		frame, err := wire.AppendResponse(nil, header.Header{Opcode: 1, Status: status.Code(st)}, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m1 := fuzz.MutateResponse(frame, seed)
-		m2 := fuzz.MutateResponse(frame, seed)
-		if !bytes.Equal(m1.Frame, m2.Frame) || m1.Desc != m2.Desc || m1.Kind != m2.Kind {
+		mutate := func() Mutation {
+			if request {
+				return MutateRequest(frame, seed, uint32(limit))
+			}
+			return MutateResponse(frame, seed)
+		}
+		m1, m2 := mutate(), mutate()
+		if !bytes.Equal(m1.Frame, m2.Frame) || m1.Desc != m2.Desc || m1.Kind != m2.Kind || m1.Chunk != m2.Chunk {
 			t.Fatalf("seed %d gives two mutations: %v / %v", seed, m1, m2)
 		}
 		if m1.Desc == "" {
 			t.Fatalf("mutation without a description: %v", m1)
 		}
+		if !m1.Changes(frame) {
+			t.Fatalf("seed %d: %v leaves %x as it was", seed, m1, frame)
+		}
 		rd := wire.NewReader(bytes.NewReader(m1.Frame))
-		var h header.Header
-		_, err = rd.Next(&h)
-		if (err == nil) != (m1.Verdict == nil) {
+		lim := uint32(wire.DefaultLimit)
+		if request {
+			lim = uint32(limit)
+			rd.SetStrict(true)
+		}
+		rd.SetLimit(lim)
+		var got header.Header
+		if request {
+			_, _, err = rd.NextRequest(&got)
+		} else {
+			_, err = rd.Next(&got)
+		}
+		err = wire.FrameDue(err)
+		want, _ := status.Of(err)
+		verdict, _ := status.Of(m1.Verdict)
+		if (err == nil) != (m1.Verdict == nil) || want != verdict {
 			t.Fatalf("verdict %v, codec says %v", m1.Verdict, err)
 		}
 	})

@@ -3,6 +3,7 @@ package fuzz
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"github.com/parsecwire/parsecwire/header"
@@ -75,32 +76,42 @@ func (m Mutation) String() string {
 }
 
 // MutateResponse returns a mutation of the valid response frame, chosen and shaped by seed
-// alone: the same frame and seed always give the same mutation.
+// alone: the same frame and seed always give the same mutation. Every mutation changes what the
+// peer receives: the bytes, or for KindDribble how they arrive (see Mutation.Changes).
 func MutateResponse(frame []byte, seed uint64) Mutation {
 	rng := rand.New(rand.NewPCG(seed, 0x5EC0A710))
 	m := mutate(frame, ResponseKinds[rng.IntN(len(ResponseKinds))], rng, wire.DefaultLimit)
-	m.Verdict, m.Trailing = judge(m.Frame, false, wire.DefaultLimit)
+	m.Trailing, m.Verdict = judge(m.Frame, false, wire.DefaultLimit)
 	return m
 }
 
 // MutateRequest returns a mutation of the valid request frame, chosen and shaped by seed
 // alone. limit is the service's body limit, so that content lengths just above it are tried.
+// Every mutation changes what the peer receives, as with MutateResponse.
 func MutateRequest(frame []byte, seed uint64, limit uint32) Mutation {
 	rng := rand.New(rand.NewPCG(seed, 0xA710))
 	m := mutate(frame, RequestKinds[rng.IntN(len(RequestKinds))], rng, limit)
-	m.Verdict, m.Trailing = judge(m.Frame, true, limit)
+	m.Trailing, m.Verdict = judge(m.Frame, true, limit)
 	return m
 }
 
-// MutateKind applies one chosen kind of mutation, for tests and for tools that want one.
+// MutateKind applies one chosen kind of mutation, for tests and for tools that want one. A
+// frame too short for the kind gets another (see mutate), and Kind says which.
 func MutateKind(frame []byte, kind Kind, seed uint64, request bool, limit uint32) Mutation {
 	m := mutate(frame, kind, rand.New(rand.NewPCG(seed, 1)), limit)
-	m.Verdict, m.Trailing = judge(m.Frame, request, limit)
+	m.Trailing, m.Verdict = judge(m.Frame, request, limit)
 	return m
 }
 
-// judge reads frame with the codec and returns its verdict and the bytes after the frame.
-func judge(frame []byte, request bool, limit uint32) (error, int) {
+// Changes reports whether m changes what a peer receives compared with sending original in
+// one write: different bytes, or the same bytes written in several pieces (KindDribble, which
+// tests the peer's reassembly of short reads).
+func (m Mutation) Changes(original []byte) bool {
+	return !bytes.Equal(m.Frame, original) || (m.Chunk > 0 && m.Chunk < len(m.Frame))
+}
+
+// judge reads frame with the codec and returns the bytes after the frame and its verdict.
+func judge(frame []byte, request bool, limit uint32) (int, error) {
 	src := bytes.NewReader(frame)
 	rd := wire.NewReader(src)
 	rd.SetLimit(limit)
@@ -112,59 +123,77 @@ func judge(frame []byte, request bool, limit uint32) (error, int) {
 	} else {
 		_, err = rd.Next(&h)
 	}
-	return wire.FrameDue(err), src.Len()
+	return src.Len(), wire.FrameDue(err)
 }
 
+// fieldKinds are the kinds that rewrite one header field.
+var fieldKinds = map[Kind]bool{KindMagic: true, KindHeaderSize: true, KindVersion: true, KindFlags: true,
+	KindProvider: true, KindSession: true, KindContentType: true, KindAcceptType: true, KindAuthType: true,
+	KindContentLength: true, KindAuthLength: true, KindOpcode: true, KindStatus: true, KindReserved: true}
+
+// mutate applies kind to a copy of frame. A frame too short for the kind gets one that can
+// change it: no header field below header.Size bytes (a byte flip instead), nothing to flip,
+// cut or dribble in an empty frame (trailing bytes instead), no pieces of a single byte (a flip).
 func mutate(frame []byte, kind Kind, rng *rand.Rand, limit uint32) Mutation {
 	b := append([]byte{}, frame...)
-	m := Mutation{Kind: kind}
-	if len(b) < header.Size && kind != KindTruncate && kind != KindTrailing && kind != KindByteFlip && kind != KindDribble {
-		kind, m.Kind = KindByteFlip, KindByteFlip
+	if len(b) < header.Size && fieldKinds[kind] {
+		kind = KindByteFlip
 	}
+	if len(b) == 0 && kind != KindTrailing {
+		kind = KindTrailing
+	}
+	if len(b) == 1 && kind == KindDribble {
+		kind = KindByteFlip
+	}
+	m := Mutation{Kind: kind}
 	body := 0
 	if len(b) >= header.Size {
 		body = len(b) - header.Size
 	}
 	switch kind {
 	case KindMagic:
-		v := pick(rng, 0x10A7C05E, 0, 0x5EC0A711, 0xFFFFFFFF, uint64(rng.Uint32()))
-		m.Desc = setField(b, header.FieldMagic, v)
+		m.Desc = setOther(b, header.FieldMagic, rng, 0x10A7C05E, 0, 0x5EC0A711, 0xFFFFFFFF, uint64(rng.Uint32()))
 	case KindHeaderSize:
-		v := pick(rng, 0, 29, 31, 36, 0xFFFF, uint64(rng.IntN(0x10000)))
-		m.Desc = setField(b, header.FieldHeaderSize, v)
+		m.Desc = setOther(b, header.FieldHeaderSize, rng, 0, 29, 31, 36, 0xFFFF, uint64(rng.IntN(0x10000)))
 	case KindVersion:
-		v := pick(rng, 0x0002, 0x0101, 0x0000, 0x00FF, uint64(rng.IntN(0x10000)))
-		m.Desc = setField(b, header.FieldVersion, v)
+		m.Desc = setOther(b, header.FieldVersion, rng, 0x0002, 0x0101, 0x0000, 0x00FF, uint64(rng.IntN(0x10000)))
 	case KindFlags:
-		m.Desc = setField(b, header.FieldFlags, pick(rng, 1, 0x8000, 0xFFFF))
+		m.Desc = setOther(b, header.FieldFlags, rng, 1, 0x8000, 0xFFFF)
 	case KindProvider:
-		m.Desc = setField(b, header.FieldProvider, pick(rng, 0, 1, 5, 6, 0xFF))
+		m.Desc = setOther(b, header.FieldProvider, rng, 0, 1, 5, 6, 0xFF)
 	case KindSession:
-		m.Desc = setField(b, header.FieldSession, pick(rng, 0, 1, 1<<63, ^uint64(0), rng.Uint64()))
+		m.Desc = setOther(b, header.FieldSession, rng, 0, 1, 1<<63, ^uint64(0), rng.Uint64())
 	case KindContentType:
-		m.Desc = setField(b, header.FieldContentType, pick(rng, 1, 2, 0xFF))
+		m.Desc = setOther(b, header.FieldContentType, rng, 1, 2, 0xFF)
 	case KindAcceptType:
-		m.Desc = setField(b, header.FieldAcceptType, pick(rng, 1, 2, 0xFF))
+		m.Desc = setOther(b, header.FieldAcceptType, rng, 1, 2, 0xFF)
 	case KindAuthType:
-		m.Desc = setField(b, header.FieldAuthType, pick(rng, 0, 1, 4, 5, 0xFF))
+		m.Desc = setOther(b, header.FieldAuthType, rng, 0, 1, 4, 5, 0xFF)
 	case KindContentLength:
-		v := pick(rng, uint64(body)+1, uint64(body)+uint64(rng.IntN(64))+2, uint64(limit), uint64(limit)+1,
-			0xFFFFFFFF, uint64(rng.IntN(body+1)))
-		m.Desc = setField(b, header.FieldContentLength, v)
+		m.Desc = setOther(b, header.FieldContentLength, rng, uint64(body)+1, uint64(body)+uint64(rng.IntN(64))+2,
+			uint64(limit), uint64(limit)+1, 0xFFFFFFFF, uint64(rng.IntN(body+1)))
 	case KindAuthLength:
-		m.Desc = setField(b, header.FieldAuthLength, pick(rng, 1, 16, 0xFFFF, uint64(rng.IntN(0x10000))))
+		m.Desc = setOther(b, header.FieldAuthLength, rng, 1, 16, 0xFFFF, uint64(rng.IntN(0x10000)))
 	case KindOpcode:
-		m.Desc = setField(b, header.FieldOpcode, pick(rng, 0, 22, 23, 29, 33, 0xFFFFFFFF, uint64(rng.Uint32())))
+		m.Desc = setOther(b, header.FieldOpcode, rng, 0, 22, 23, 29, 33, 0xFFFFFFFF, uint64(rng.Uint32()))
 	case KindStatus:
-		m.Desc = setField(b, header.FieldStatus, uint64(BorderStatuses[rng.IntN(len(BorderStatuses))]))
+		border := make([]uint64, len(BorderStatuses))
+		for i, v := range BorderStatuses {
+			border[i] = uint64(v)
+		}
+		m.Desc = setOther(b, header.FieldStatus, rng, border...)
 	case KindReserved:
 		f := header.FieldReserved1
 		if rng.IntN(2) == 1 {
 			f = header.FieldReserved2
 		}
-		m.Desc = setField(b, f, uint64(1+rng.IntN(255)))
+		v := uint64(1 + rng.IntN(255))
+		if cur := fieldValue(b, f); v == cur {
+			v = (cur + 1 + uint64(rng.IntN(255))) % 256 // any of the other 255 values
+		}
+		m.Desc = setField(b, f, v)
 	case KindTruncate:
-		n := rng.IntN(max(len(b), 1))
+		n := rng.IntN(len(b)) // always shorter: len(b) > 0 here
 		m.Desc = "cut to " + strconv.Itoa(n) + " of " + strconv.Itoa(len(b)) + " bytes"
 		b, m.Close = b[:n], true
 	case KindTrailing:
@@ -178,10 +207,16 @@ func mutate(frame []byte, kind Kind, rng *rand.Rand, limit uint32) Mutation {
 		m.Desc = strconv.Itoa(len(extra)) + " bytes after the frame"
 		b = append(b, extra...)
 	case KindByteFlip:
-		n := 1 + rng.IntN(3)
-		m.Desc = ""
-		for i := 0; i < n && len(b) > 0; i++ {
+		// Distinct bytes, each flipped by a non-zero mask, so the frame always changes and the
+		// description lists each change once.
+		n := min(1+rng.IntN(3), len(b))
+		var flipped [3]int
+		for i := 0; i < n; i++ {
 			at := rng.IntN(len(b))
+			for slices.Contains(flipped[:i], at) {
+				at = rng.IntN(len(b))
+			}
+			flipped[i] = at
 			mask := byte(1 + rng.IntN(255))
 			b[at] ^= mask
 			if m.Desc != "" {
@@ -190,26 +225,54 @@ func mutate(frame []byte, kind Kind, rng *rand.Rand, limit uint32) Mutation {
 			m.Desc += "byte " + strconv.Itoa(at) + " ^= 0x" + strconv.FormatUint(uint64(mask), 16)
 		}
 	case KindDribble:
-		m.Chunk = 1 + rng.IntN(4)
+		// Pieces shorter than the frame: a piece as long as the frame would be one write.
+		m.Chunk = 1 + rng.IntN(min(4, len(b)-1))
 		m.Desc = "unchanged, written " + strconv.Itoa(m.Chunk) + " byte(s) at a time"
 	}
 	m.Frame = b
 	return m
 }
 
-func pick(rng *rand.Rand, vs ...uint64) uint64 { return vs[rng.IntN(len(vs))] }
+// setOther sets field f of the header in b to one of vs (each cut to the field's width), drawn
+// at random, or when that is the value already there to another of them, and describes it.
+func setOther(b []byte, f header.Field, rng *rand.Rand, vs ...uint64) string {
+	mask := ^uint64(0) >> (64 - 8*f.Len())
+	cur := fieldValue(b, f)
+	v := vs[rng.IntN(len(vs))] & mask
+	if v == cur {
+		var others []uint64
+		for _, o := range vs {
+			if o&mask != cur {
+				others = append(others, o&mask)
+			}
+		}
+		v = others[rng.IntN(len(others))] // every list has two distinct fixed values
+	}
+	return setField(b, f, v)
+}
 
-// setField writes v little-endian into f of the header in b and describes the change.
+// fieldValue reads field f of the header in b: little-endian, but the version as
+// major<<8 | minor.
+func fieldValue(b []byte, f header.Field) uint64 {
+	off, n := f.Offset(), f.Len()
+	if f == header.FieldVersion {
+		return uint64(b[off])<<8 | uint64(b[off+1])
+	}
+	var v uint64
+	for i := n - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[off+i])
+	}
+	return v
+}
+
+// setField writes v, which fits the field, into f of the header in b and describes the change.
 func setField(b []byte, f header.Field, v uint64) string {
 	off, n := f.Offset(), f.Len()
-	var old uint64
-	for i := n - 1; i >= 0; i-- {
-		old = old<<8 | uint64(b[off+i])
-	}
+	old := fieldValue(b, f)
 	if f == header.FieldVersion { // written major, minor: v is major<<8 | minor
-		was := strconv.Itoa(int(b[off])) + "." + strconv.Itoa(int(b[off+1]))
 		b[off], b[off+1] = byte(v>>8), byte(v)
-		return f.String() + " " + was + " -> " + strconv.Itoa(int(v>>8)) + "." + strconv.Itoa(int(v&0xFF))
+		return f.String() + " " + strconv.Itoa(int(old>>8)) + "." + strconv.Itoa(int(old&0xFF)) +
+			" -> " + strconv.Itoa(int(v>>8)) + "." + strconv.Itoa(int(v&0xFF))
 	}
 	for i := 0; i < n; i++ {
 		b[off+i] = byte(v >> (8 * i))

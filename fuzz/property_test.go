@@ -6,8 +6,12 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parsecwire/parsecwire/fuzz"
+	"github.com/parsecwire/parsecwire/fuzz/corpus"
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
 	"github.com/parsecwire/parsecwire/wire"
@@ -148,9 +153,7 @@ func TestMutatorVerdicts(t *testing.T) {
 	for kind, code := range cases {
 		for seed := uint64(0); seed < 20; seed++ {
 			m := fuzz.MutateKind(frame, kind, seed, false, wire.DefaultLimit)
-			if bytes.Equal(m.Frame, frame) {
-				continue // the mutation chose the value that was there
-			}
+			require.NotEqual(t, frame, m.Frame, "%s seed %d: a mutation always changes the frame", kind, seed)
 			assert.ErrorIs(t, m.Verdict, code, "%s seed %d: %v", kind, seed, m)
 		}
 	}
@@ -219,16 +222,64 @@ func TestCorpusHoldsSamples(t *testing.T) {
 			assert.Equal(t, corpusFile(b), string(got), path)
 		}
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzStream")
-	for name, b := range sampleFrames(t) {
+	keep := func(dir, name, entry string) {
 		path := filepath.Join(dir, name)
-		entry := "go test fuzz v1\n[]byte(" + fmt.Sprintf("%q", b) + ")\nuint16(1024)\nuint8(0)\n"
 		if *update {
 			require.NoError(t, os.MkdirAll(dir, 0o755))
 			require.NoError(t, os.WriteFile(path, []byte(entry), 0o644))
 		}
 		got, err := os.ReadFile(path)
-		require.NoError(t, err)
+		require.NoError(t, err, "missing corpus entry; run go test ./fuzz -run TestCorpusHoldsSamples -update")
 		assert.Equal(t, entry, string(got), path)
+	}
+	for name, b := range sampleFrames(t) {
+		keep(filepath.Join("testdata", "fuzz", "FuzzStream"), name,
+			"go test fuzz v1\n[]byte("+fmt.Sprintf("%q", b)+")\nuint16(1024)\nuint8(0)\n")
+		// The client asks what the sample answers, so that valid samples succeed or are refused
+		// with their status, and reads it with the default limit.
+		h, err := header.Decode(b)
+		keep(filepath.Join("testdata", "fuzz", "FuzzClient"), name, fmt.Sprintf(
+			"go test fuzz v1\n[]byte(%q)\nuint32(%d)\nuint8(%d)\nuint64(%d)\nuint8(0)\nuint16(0)\n", b, h.Opcode, h.Provider, h.Session))
+		if err != nil || len(b) < header.Size {
+			continue
+		}
+		// A valid sample's fields for the round trip, and its body and status for the mutator.
+		keep(filepath.Join("testdata", "fuzz", "FuzzRoundTrip"), name, fmt.Sprintf(
+			"go test fuzz v1\nuint16(%d)\nuint8(%d)\nuint64(%d)\nuint8(%d)\nuint8(%d)\nuint8(%d)\nuint32(%d)\nuint16(%d)\nuint32(%d)\nuint16(%d)\n",
+			h.Flags, h.Provider, h.Session, h.ContentType, h.AcceptType, h.AuthType, h.ContentLength, h.AuthLength, h.Opcode, h.Status))
+		keep(filepath.Join("testdata", "fuzz", "FuzzMutator"), name, fmt.Sprintf(
+			"go test fuzz v1\nuint64(%d)\n[]byte(%q)\nuint16(%d)\nbool(false)\nuint16(64)\n", crc32.ChecksumIEEE([]byte(name)), b[header.Size:], h.Status))
+	}
+	// The statuses at the table's borders, for the targets that take one.
+	for _, v := range fuzz.BorderStatuses {
+		keep(filepath.Join("testdata", "fuzz", "FuzzStatus"), fmt.Sprintf("border-%d", v), fmt.Sprintf("go test fuzz v1\nuint16(%d)\n", v))
+	}
+	// Every sample file whole, as the CLI's scanner reads it, with and without resync flags,
+	// while that target exists.
+	targets, err := corpus.Find("..")
+	require.NoError(t, err)
+	if !slices.ContainsFunc(targets, func(tg corpus.Target) bool { return tg.Dir == "cmd/parsecwire" && tg.Name == "FuzzScan" }) {
+		return
+	}
+	files, err := filepath.Glob("../testdata/*.hex")
+	require.NoError(t, err)
+	for _, name := range files {
+		prefix := "sample-" + strings.TrimSuffix(filepath.Base(name), ".hex") + "-"
+		samples := sampleFrames(t)
+		var lines []int
+		for n := range samples {
+			if l, err := strconv.Atoi(strings.TrimPrefix(n, prefix)); err == nil && strings.HasPrefix(n, prefix) {
+				lines = append(lines, l)
+			}
+		}
+		sort.Ints(lines) // in the file's order
+		var stream []byte
+		for _, l := range lines {
+			stream = append(stream, samples[prefix+strconv.Itoa(l)]...)
+		}
+		for _, flags := range []uint8{0, 3} {
+			keep(filepath.Join("..", "cmd", "parsecwire", "testdata", "fuzz", "FuzzScan"), fmt.Sprintf("sample-%s-%d", strings.TrimSuffix(filepath.Base(name), ".hex"), flags),
+				fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(false)\nuint8(%d)\n", stream, flags))
+		}
 	}
 }

@@ -413,39 +413,3 @@ func TestPcapMemoryBounded(t *testing.T) {
 		assert.Greater(t, beforeEOF, 0, "the cap makes the reassembly hand data out before the end of the file")
 	})
 }
-
-type streamKey struct {
-	conn string
-	dir  Dir
-}
-
-// readAll reads a source to its end, joining the data of each connection and direction.
-func readAll(t testing.TB, src Source) (map[streamKey][]byte, []error, int) {
-	got := map[streamKey][]byte{}
-	var errs []error
-	total := 0
-	for i := 0; ; i++ {
-		if i > 1<<20 {
-			t.Fatal("the source does not end")
-		}
-		seg, err := src.Next()
-		if err == io.EOF {
-			return got, errs, total
-		}
-		if err != nil {
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				errs = append(errs, err)
-				return got, errs, total
-			}
-			errs = append(errs, err)
-			continue
-		}
-		if seg.Missing < 0 {
-			t.Fatalf("negative Missing: %+v", seg)
-		}
-		total += len(seg.Data)
-		k := streamKey{seg.Conn, seg.Dir}
-		got[k] = append(got[k], seg.Data...)
-	}
-}
