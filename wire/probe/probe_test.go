@@ -1,6 +1,7 @@
 package probe_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -79,6 +80,8 @@ func TestSequence(t *testing.T) {
 		r := probe.Sequence(bases, i, 7, wire.DefaultLimit)
 		again := probe.Sequence(bases, i, 7, wire.DefaultLimit)
 		assert.Equal(t, r, again, "request %d is reproducible", i)
+		assert.True(t, !bytes.Equal(bases[i%len(bases)], r.Mutation.Frame) || r.Mutation.Chunk > 0,
+			"request %d is mutated: its bytes, or how they are sent", i)
 		kinds[len(r.Desc) > 5 && r.Desc[:5] == "body-"]++
 	}
 	assert.Greater(t, kinds[true], 100, "bodies are mutated too")
