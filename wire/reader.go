@@ -1,6 +1,10 @@
 // Package wire frames whole Parsec messages (header, body, authentication bytes) on byte
-// streams: a Reader for responses and requests, a Writer and append-style encoders, and a
-// Client for one request/response round trip on the service's Unix socket.
+// streams: a Reader for responses and requests that consumes exactly one frame at a time (for
+// sockets), a Scanner that reads the frames and faults of a stream of any size with its own
+// buffer and resynchronises after a bad frame (for captures, and for services reading
+// requests), a Writer and append-style encoders, and a Client for one request/response round
+// trip on the service's Unix socket, whose Call sends an operation built from named fields
+// and decodes its result (package operation).
 package wire
 
 import (
