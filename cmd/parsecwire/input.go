@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -103,40 +102,6 @@ func formatHelp() string {
 		fmt.Fprintf(&b, "  %-8s %s%s%s\n", f.Name, f.Doc, ext, note)
 	}
 	return b.String()
-}
-
-// The helpers below are what serve.go reads mock cases with.
-
-// A chunk is one frame of a mock test case.
-type chunk struct {
-	kind string // "request" or "response"
-	data []byte
-}
-
-// mockCases reads the frames of a mock-service YAML file, in order.
-func mockCases(name string, data []byte) ([]chunk, error) {
-	src := capture.NewMock(bytes.NewReader(data))
-	var out []chunk
-	for {
-		seg, err := src.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, fmt.Errorf("%s: %v", name, err)
-		}
-		out = append(out, chunk{kind: seg.Dir.String(), data: append([]byte(nil), seg.Data...)})
-	}
-}
-
-// expandDirs replaces each folder among names by the regular files in it, in name order.
-func expandDirs(names []string) []string {
-	ins, _ := inputs(names, "auto", io.Discard)
-	out := make([]string, len(ins))
-	for i, in := range ins {
-		out[i] = in.name
-	}
-	return out
 }
 
 // counts renders a count per name, in the status table's order.

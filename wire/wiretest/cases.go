@@ -2,8 +2,6 @@ package wiretest
 
 import (
 	"bytes"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,80 +9,50 @@ import (
 	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/parsecwire/parsecwire/header"
 	"github.com/parsecwire/parsecwire/status"
+	"github.com/parsecwire/parsecwire/wire/capture"
 )
 
 // Case is one test case of the Parsec mock service (parsec-mock): the bytes of a request and
 // of the response the service sends when it receives exactly those bytes.
 type Case struct {
 	Source   string // the file it came from, for the log
-	Index    int    // the document's index in that file, from 0
+	Index    int    // the case's index in that file, from 0
 	Request  []byte // nil when the case gives only a response (old files)
 	Response []byte // nil when the case gives only a request
 }
 
-// mockDoc is the part of a mock-service test case (*.test.yaml) that holds frames.
-type mockDoc struct {
-	TestData struct {
-		Request  string `yaml:"request"`
-		Response string `yaml:"response"`
-		Result   string `yaml:"result"` // the older name of response
-	} `yaml:"test_data"`
-}
-
 // ParseCases reads the test cases of one mock-service YAML file, one document per case:
 // test_data.request and test_data.response (or its older name, result), each the base64 of
-// a whole frame. name is used in errors and in Case.Source.
+// a whole frame. name is used in errors and in Case.Source. It reads them with
+// capture.NewMock, the reader decode uses, so that serve plays exactly the frames decode
+// shows.
 func ParseCases(name string, data []byte) ([]Case, error) {
+	src := capture.NewMock(bytes.NewReader(data))
 	var out []Case
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for n := 0; ; n++ {
-		var d mockDoc
-		err := dec.Decode(&d)
+	index := map[string]int{} // a case's connection name -> its index in out
+	for {
+		seg, err := src.Next()
 		if err == io.EOF {
 			return out, nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("%s: case %d: %v", name, n, err)
+			return out, fmt.Errorf("%s: %v", name, err)
 		}
-		td := d.TestData
-		if td.Response == "" {
-			td.Response = td.Result
+		i, ok := index[seg.Conn]
+		if !ok {
+			i = len(out)
+			index[seg.Conn] = i
+			out = append(out, Case{Source: name, Index: i})
 		}
-		if td.Request == "" && td.Response == "" {
-			return out, fmt.Errorf("%s: case %d: no test_data.request or test_data.response", name, n)
-		}
-		c := Case{Source: name, Index: n}
-		for _, f := range []struct {
-			field string
-			b64   string
-			dst   *[]byte
-		}{{"request", td.Request, &c.Request}, {"response", td.Response, &c.Response}} {
-			if f.b64 == "" {
-				continue
-			}
-			b, err := decodeBase64(f.b64)
-			if err != nil {
-				return out, fmt.Errorf("%s: case %d: test_data.%s: %v", name, n, f.field, err)
-			}
-			*f.dst = b
-		}
-		out = append(out, c)
-	}
-}
-
-// decodeBase64 takes standard or URL-safe base64, padded or not, with white space anywhere.
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.Join(strings.Fields(s), "")
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return b, nil
+		frame := append([]byte(nil), seg.Data...) // Data is valid until the next call
+		if seg.Dir == capture.DirRequest {
+			out[i].Request = frame
+		} else {
+			out[i].Response = frame
 		}
 	}
-	return nil, errors.New("invalid base64")
 }
 
 // LoadCases reads every *.yaml and *.yml file of a folder, in name order, as the mock
