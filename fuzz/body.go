@@ -315,7 +315,7 @@ func rewrite(m *operation.MessageDesc, body []byte, o occurrence, kind Kind, rng
 		case protowire.StartGroupType:
 			repl = protowire.AppendTag(repl, o.num, protowire.EndGroupType)
 		}
-		desc = o.path + ": wire type " + typeName(o.typ) + " -> " + typeName(t)
+		desc = o.path + ": wire type " + operation.WireTypeName(o.typ) + " -> " + operation.WireTypeName(t)
 	case KindBodyEnum:
 		old, _ := protowire.ConsumeVarint(o.value)
 		var v int64
@@ -450,21 +450,6 @@ func enumName(e *operation.EnumDesc, n int32) string {
 	return strconv.Itoa(int(n))
 }
 
-func typeName(t protowire.Type) string {
-	switch t {
-	case protowire.VarintType:
-		return "varint"
-	case protowire.Fixed64Type:
-		return "fixed64"
-	case protowire.BytesType:
-		return "length-delimited"
-	case protowire.StartGroupType:
-		return "group"
-	case protowire.Fixed32Type:
-		return "fixed32"
-	}
-	return strconv.Itoa(int(t))
-}
 
 func hexString(b []byte) string {
 	const digits = "0123456789abcdef"

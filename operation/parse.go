@@ -208,7 +208,7 @@ func (w *walker) parse(m *MessageDesc, b []byte, budget int) error {
 		}
 		if want := f.Kind.WireType(); typ != want {
 			return w.failField(field, f, index, status.DeserializingBodyFailed,
-				"wire type "+wireTypeName(typ)+", expected "+wireTypeName(want)+" for a "+f.Kind.String(), "")
+				"wire type "+WireTypeName(typ)+", expected "+WireTypeName(want)+" for a "+f.Kind.String(), "")
 		}
 		counts[i]++
 		if typ == protowire.VarintType {
@@ -303,7 +303,8 @@ func skipField(num protowire.Number, typ protowire.Type, b []byte, budget int) (
 	return -1, nil, "end of a group that was not started"
 }
 
-func wireTypeName(t protowire.Type) string {
+// WireTypeName names a wire type as error messages write it ("length-delimited").
+func WireTypeName(t protowire.Type) string {
 	switch t {
 	case protowire.VarintType:
 		return "varint"
