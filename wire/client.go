@@ -158,22 +158,6 @@ func (e *ServiceError) Unwrap() error { return e.Status }
 // ErrMismatch is matched by every *MismatchError.
 var ErrMismatch = errors.New("wire: response does not answer the request")
 
-// MismatchError is a Success response whose opcode, provider or session is not the
-// request's.
-type MismatchError struct {
-	Field     header.Field
-	Got, Want uint64
-}
-
-// Error names the field and both values.
-func (e *MismatchError) Error() string {
-	return "wire: response " + e.Field.String() + " " + strconv.FormatUint(e.Got, 10) +
-		" does not echo the request's " + strconv.FormatUint(e.Want, 10)
-}
-
-// Unwrap returns ErrMismatch.
-func (e *MismatchError) Unwrap() error { return ErrMismatch }
-
 // withContext adds ctx's error to err when ctx is done, so that the caller can tell a
 // cancellation or an expired deadline from the connection failing.
 func withContext(ctx context.Context, dl time.Time, err error) error {

@@ -36,8 +36,8 @@ type Frame struct {
 	// Request is, for a response, the request it answers: the one at the same index of the
 	// connection; nil when there is none.
 	Request *Frame
-	// Mismatch says how a response fails to answer Request (a *MismatchError, or
-	// ErrNoRequest); nil when it answers it as the reference would.
+	// Mismatch says how a response fails to answer Request (a *wire.MismatchError, see
+	// wire.Answers, or ErrNoRequest); nil when it answers it as the reference would.
 	Mismatch error
 	// Mutation is, with Tap.Mutate, what the client was sent instead of this response.
 	Mutation *fuzz.Mutation
@@ -45,69 +45,6 @@ type Frame struct {
 
 // ErrNoRequest is a response on a connection where no request was left to answer.
 var ErrNoRequest = errors.New("a response without a request")
-
-// MismatchError is a response that does not answer its request as the reference service
-// would. It matches wire.ErrMismatch.
-type MismatchError struct {
-	Field     header.Field
-	Got, Want uint64
-	Why       string
-}
-
-// Error names the field, both values and the rule.
-func (e *MismatchError) Error() string {
-	return "response " + e.Field.String() + " " + strconv.FormatUint(e.Got, 10) + ", expected " +
-		strconv.FormatUint(e.Want, 10) + ": " + e.Why
-}
-
-// Unwrap returns wire.ErrMismatch.
-func (e *MismatchError) Unwrap() error { return wire.ErrMismatch }
-
-// Answers judges whether a decoded response answers req as the reference service answers:
-// a request it cannot read (req.Err) gets the status-only response (provider 0, session 0,
-// opcode 1) with the status that classifies the failure; a readable one gets an echo of its
-// provider, session and opcode, with its accept type as content type, whatever the status.
-// A readable request whose body the reference's converter refuses gets the echo with the
-// converter's status. A service that answers a readable request with the status alone
-// classifies it otherwise than the reference does (or has another limit than the Tap's). It
-// returns nil or a *MismatchError.
-func Answers(req *Frame, resp header.Header) error {
-	var body *operation.FieldError
-	if errors.As(req.Err, &body) {
-		// A readable request whose body the converter refuses: echoed, with its status.
-		if resp.Status != body.Code {
-			return &MismatchError{header.FieldStatus, uint64(resp.Status), uint64(body.Code),
-				"the reference's converter refuses the request's body"}
-		}
-	} else if req.Err != nil {
-		code, _ := status.Of(req.Err)
-		why := "the request is unreadable (" + code.String() + "): the reference answers with the status alone"
-		switch {
-		case resp.Provider != 0:
-			return &MismatchError{header.FieldProvider, uint64(resp.Provider), 0, why}
-		case resp.Session != 0:
-			return &MismatchError{header.FieldSession, resp.Session, 0, why}
-		case resp.Opcode != header.OpPing:
-			return &MismatchError{header.FieldOpcode, uint64(resp.Opcode), header.OpPing, why}
-		case resp.Status != code:
-			return &MismatchError{header.FieldStatus, uint64(resp.Status), uint64(code), why}
-		}
-		return nil
-	}
-	const why = "a response echoes its request"
-	switch {
-	case resp.Provider != req.Header.Provider:
-		return &MismatchError{header.FieldProvider, uint64(resp.Provider), uint64(req.Header.Provider), why}
-	case resp.Session != req.Header.Session:
-		return &MismatchError{header.FieldSession, resp.Session, req.Header.Session, why}
-	case resp.Opcode != req.Header.Opcode:
-		return &MismatchError{header.FieldOpcode, uint64(resp.Opcode), uint64(req.Header.Opcode), why}
-	case resp.ContentType != req.Header.AcceptType:
-		return &MismatchError{header.FieldContentType, uint64(resp.ContentType), uint64(req.Header.AcceptType),
-			"a response's content type is its request's accept type"}
-	}
-	return nil
-}
 
 // Tap is a proxy between Parsec clients and a Parsec service: it listens on Path like the
 // service, connects each client to Upstream, and forwards both directions byte for byte as
@@ -516,7 +453,7 @@ func (j *judge) pair(resp, req *Frame) {
 	case req == nil:
 		resp.Mismatch = ErrNoRequest
 	case resp.Decoded:
-		resp.Mismatch = Answers(req, resp.Header)
+		resp.Mismatch = wire.Answers(&req.Header, req.Err, &resp.Header)
 	}
 }
 
