@@ -7,7 +7,9 @@
 //
 // The server is the one `parsecwire serve` runs: it reads requests with wire.Reader in strict
 // mode, as the reference service does, answers a request it cannot read with the reference's
-// status-only response, and is hardened for hostile clients (a cap on connections, memory
+// status-only response (a Handler sees only readable requests; Default answers a body the
+// reference's converter refuses with the converter's status, and the rest with result bodies
+// valid by the operation schema), and is hardened for hostile clients (a cap on connections, memory
 // bounded by what arrives, accept errors retried, a socket path never taken from a live
 // server). It also holds Tap, a recording and validating proxy between a client and a
 // service, and CaptureWriter, which writes the traffic as pcapng.
