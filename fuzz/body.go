@@ -450,7 +450,6 @@ func enumName(e *operation.EnumDesc, n int32) string {
 	return strconv.Itoa(int(n))
 }
 
-
 func hexString(b []byte) string {
 	const digits = "0123456789abcdef"
 	out := make([]byte, 0, 2*len(b))
