@@ -379,6 +379,14 @@ func (d *Decoder) finishAll() {
 }
 
 func (d *Decoder) send(r *Record) {
+	// The index is the frame's number in the order frames are reported: a fault held while
+	// its stream resyncs (to count the bytes skipped) is reported after frames of other
+	// streams that came later, and takes its number then.
+	r.Index = d.index
+	d.index++
+	if d.index&0xfff == 0 && d.cfg.Progress != nil {
+		d.cfg.Progress.Frames.Store(d.index)
+	}
 	if d.err == nil {
 		d.err = d.emit(r)
 	}
@@ -410,14 +418,10 @@ func (d *Decoder) frame(st *stream, f *wire.Frame, missing ...int64) {
 	r := d.rec
 	// Field by field: clearing the whole 300-byte Record, pointers and all, cost more than
 	// the Scanner's work on a header-only frame.
-	r.Source, r.Conn, r.Kind, r.Index, r.Offset, r.Line = d.name, st.key.conn, st.dir, d.index, off, st.lineAt(off)
+	r.Source, r.Conn, r.Kind, r.Offset, r.Line = d.name, st.key.conn, st.dir, off, st.lineAt(off)
 	r.OK, r.Err, r.Code, r.Field, r.FaultOffset = false, nil, 0, "", 0
 	r.Skipped, r.Resumed, r.Missing, r.Exchange, r.Echo = 0, false, 0, 0, ""
 	r.Operation = nil
-	d.index++
-	if d.index&0xfff == 0 && d.cfg.Progress != nil {
-		d.cfg.Progress.Frames.Store(d.index)
-	}
 	d.Judge(r, f)
 	if len(missing) > 0 && errors.Is(f.Err, errGap) {
 		r.Missing = missing[0]
