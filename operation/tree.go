@@ -5,10 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -394,47 +392,14 @@ var base64Pairs = func() (t [4096]uint16) {
 	return t
 }()
 
-// base64Split is the least share of a field that appendBase64 gives a CPU. A goroutine costs
-// about a microsecond, and 16 KiB take about 6 µs to encode; in decode -json of large bodies
-// the encoding is two thirds of the time.
-const base64Split = 16 << 10
-
 // appendBase64 appends the standard, padded base64 encoding of src to b.
 func appendBase64(b, src []byte) []byte {
-	parts := min(len(src)/base64Split, runtime.GOMAXPROCS(0))
-	if parts < 2 {
-		return appendBase64Serial(b, src)
-	}
-	// Every part but the last is a whole number of 6-byte groups, so that each lands at a
-	// known place in b and the parts can be written at once, each in its own range.
-	start := len(b)
-	b = slices.Grow(b, base64.StdEncoding.EncodedLen(len(src)))
-	per := len(src) / parts / 6 * 6
-	var wg sync.WaitGroup
-	for i := range parts - 1 {
-		out := b[start+i*per/6*8 : start+i*per/6*8 : start+(i+1)*per/6*8]
-		wg.Go(func() { appendBase64Groups(out, src[i*per:(i+1)*per]) })
-	}
-	b = appendBase64Serial(b[:start+(parts-1)*per/6*8], src[(parts-1)*per:])
-	wg.Wait()
-	return b
-}
-
-// appendBase64Serial is appendBase64 on one CPU.
-func appendBase64Serial(b, src []byte) []byte {
 	full := len(src) / 6 * 6
-	// Exactly the encoded length: appendBase64 gives the last part no more than that.
-	b = appendBase64Groups(slices.Grow(b, base64.StdEncoding.EncodedLen(len(src))), src[:full])
-	return base64.StdEncoding.AppendEncode(b, src[full:])
-}
-
-// appendBase64Groups appends the encoding of src, a whole number of 6-byte groups, 8
-// characters a group. It grows b only if b's capacity is short, which appendBase64 relies on.
-func appendBase64Groups(b, src []byte) []byte {
-	for i := 0; i+6 <= len(src); i += 6 {
+	b = slices.Grow(b, full/6*8+8)
+	for i := 0; i < full; i += 6 {
 		v := uint64(src[i])<<40 | uint64(src[i+1])<<32 | uint64(src[i+2])<<24 | uint64(src[i+3])<<16 | uint64(src[i+4])<<8 | uint64(src[i+5])
 		b = binary.LittleEndian.AppendUint64(b, uint64(base64Pairs[v>>36])|uint64(base64Pairs[v>>24&0xfff])<<16|
 			uint64(base64Pairs[v>>12&0xfff])<<32|uint64(base64Pairs[v&0xfff])<<48)
 	}
-	return b
+	return base64.StdEncoding.AppendEncode(b, src[full:])
 }
