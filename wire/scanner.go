@@ -260,10 +260,17 @@ func (s *Scanner) fast() bool {
 		return false
 	}
 	end := header.Size + int(n)
-	f.Offset, f.Len, f.Decoded, f.Dropped, f.Err, f.Request = s.base+int64(s.lo), int64(header.Size+n+al), true, false, nil, s.requests
-	f.Body, f.Auth = b[header.Size:end:end], nil
+	f.Offset, f.Len, f.Decoded, f.Dropped, f.Request = s.base+int64(s.lo), int64(header.Size+n+al), true, false, s.requests
+	// Pointer stores pay a write-barrier check: the ones that are usually nil already are
+	// skipped then.
+	if f.Err != nil {
+		f.Err = nil
+	}
+	f.Body = b[header.Size:end:end]
 	if s.requests {
 		f.Auth = b[end : end+int(al) : end+int(al)]
+	} else if f.Auth != nil {
+		f.Auth = nil
 	}
 	f.Skipped, s.gap = s.gap, 0
 	s.consume(end + int(al))
