@@ -1,11 +1,8 @@
 package operation
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"slices"
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -380,26 +377,3 @@ func appendJSONString(b []byte, s string) []byte {
 
 // appendQuoted appends b as a Go-quoted string, for error messages.
 func appendQuoted(dst, b []byte) []byte { return strconv.AppendQuote(dst, string(b)) }
-
-// base64Pairs maps 12 bits to the two base64 characters that write them, so that the
-// encoder below writes 6 bytes as one 8-byte store: half again as fast as encoding/base64,
-// which matters to decode -json, where every byte of a large bytes field is printed.
-var base64Pairs = func() (t [4096]uint16) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	for i := range t {
-		t[i] = uint16(alphabet[i>>6]) | uint16(alphabet[i&63])<<8
-	}
-	return t
-}()
-
-// appendBase64 appends the standard, padded base64 encoding of src to b.
-func appendBase64(b, src []byte) []byte {
-	full := len(src) / 6 * 6
-	b = slices.Grow(b, full/6*8+8)
-	for i := 0; i < full; i += 6 {
-		v := uint64(src[i])<<40 | uint64(src[i+1])<<32 | uint64(src[i+2])<<24 | uint64(src[i+3])<<16 | uint64(src[i+4])<<8 | uint64(src[i+5])
-		b = binary.LittleEndian.AppendUint64(b, uint64(base64Pairs[v>>36])|uint64(base64Pairs[v>>24&0xfff])<<16|
-			uint64(base64Pairs[v>>12&0xfff])<<32|uint64(base64Pairs[v&0xfff])<<48)
-	}
-	return base64.StdEncoding.AppendEncode(b, src[full:])
-}
