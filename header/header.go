@@ -84,7 +84,7 @@ func (h *Header) Unmarshal(b []byte, codes status.Set) error {
 	if len(b) < Size || binary.LittleEndian.Uint64(b) != prefix || b[offReserved1]|b[offReserved2] != 0 {
 		return fault(b)
 	}
-	h.fill((*[Size]byte)(b))
+	h.UnmarshalRaw((*[Size]byte)(b))
 	if !codes.Contains(h.Status) {
 		return &FieldError{Field: FieldStatus, Offset: offStatus, Found: uint64(h.Status),
 			Expected: uint64(codes), Code: status.InvalidEncoding}
@@ -108,12 +108,17 @@ func (h *Header) UnmarshalRequest(b []byte) error {
 	if len(b) < Size || binary.LittleEndian.Uint64(b) != prefix || b[offReserved1]|b[offReserved2] != 0 {
 		return fault(b)
 	}
-	h.fill((*[Size]byte)(b))
+	h.UnmarshalRaw((*[Size]byte)(b))
 	return nil
 }
 
-// fill decodes the variable fields of a header whose constant fields are valid.
-func (h *Header) fill(p *[Size]byte) {
+// UnmarshalRaw decodes the variable fields of the header in p and checks nothing: the
+// constant fields are not read and the status may be outside any table. It is AppendRaw's
+// inverse, for readers that check the constant fields their own way (wire.Scanner compares
+// them with two loads before it decodes, and must not build an error for a fault it will
+// report later) and for tools that want what a broken header says. It is small enough to be
+// inlined.
+func (h *Header) UnmarshalRaw(p *[Size]byte) {
 	h.Flags = binary.LittleEndian.Uint16(p[offFlags:])
 	h.Provider = p[offProvider]
 	h.Session = binary.LittleEndian.Uint64(p[offSession:])

@@ -251,6 +251,11 @@ func TestAppend(t *testing.T) {
 	assert.ErrorIs(t, err, status.InvalidEncoding)
 	raw := h.AppendRaw(nil)
 	assert.Equal(t, []byte{0x78, 0x04}, raw[32:34], "AppendRaw writes any status")
+	copy(raw, "garbage!")
+	raw[34] = 1
+	var back header.Header
+	back.UnmarshalRaw((*[header.Size]byte)(raw))
+	assert.Equal(t, h, back, "UnmarshalRaw reads what AppendRaw wrote, whatever the constant fields say")
 }
 
 func TestDecodeAllocatesNothing(t *testing.T) {

@@ -242,13 +242,8 @@ func (s *Scanner) fast() bool {
 		return false
 	}
 	f := &s.f
-	var err error
-	if s.requests {
-		err = f.Header.UnmarshalRequest(b)
-	} else {
-		err = f.Header.Unmarshal(b, s.codes)
-	}
-	if err != nil || f.Header.ContentLength > s.limit {
+	f.Header.UnmarshalRaw((*[header.Size]byte)(b))
+	if !s.requests && !s.codes.Contains(f.Header.Status) || f.Header.ContentLength > s.limit {
 		return false
 	}
 	n := uint64(f.Header.ContentLength)
