@@ -25,7 +25,7 @@ func appendBase64(b, src []byte) []byte {
 	dst := b[len(b) : len(b)+n]
 	in, out := encodeBlocks(dst, src)
 	for ; in+8 <= len(src); in, out = in+6, out+8 {
-		// An 8-byte load of which the top 6 bytes are used; the loop stops while 8 remain.
+		// One 8-byte load of which the first 6 bytes are encoded: the loop stops while 8 remain.
 		v := binary.BigEndian.Uint64(src[in:]) >> 16
 		binary.LittleEndian.PutUint64(dst[out:], uint64(base64Pairs[v>>36])|uint64(base64Pairs[v>>24&0xfff])<<16|
 			uint64(base64Pairs[v>>12&0xfff])<<32|uint64(base64Pairs[v&0xfff])<<48)
