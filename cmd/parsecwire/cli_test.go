@@ -173,7 +173,7 @@ func TestExitStatuses(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, c := range []string{"decode", "validate", "status"} {
+	for _, c := range []string{"decode", "validate", "status", "serve", "probe", "tap"} {
 		r := cli(t, "", c, "-h")
 		assert.Equal(t, exitOK, r.code, c)
 		assert.Contains(t, r.stdout, "Usage: parsecwire "+c, c)
@@ -399,7 +399,7 @@ func TestFlagsAfterNames(t *testing.T) {
 }
 
 func TestHelpOnce(t *testing.T) {
-	for _, c := range []string{"decode", "validate", "status"} {
+	for _, c := range []string{"decode", "validate", "status", "serve", "probe", "tap"} {
 		r := cli(t, "", c, "-h")
 		assert.Equal(t, 1, strings.Count(r.stdout, "Usage: parsecwire "+c), c)
 		assert.Empty(t, r.stderr, c)

@@ -67,12 +67,12 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(fs.Output(), probeExamples)
 		fmt.Fprintln(fs.Output(), "\nExit status: 0 no finding, 1 findings, 2 usage errors or an unreachable socket.")
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
+	names, rc, ok := parseFlags(fs, args, stdout, stderr)
+	if !ok {
+		return rc
+	}
+	if len(names) > 0 {
+		fmt.Fprintf(stderr, "parsecwire probe: unexpected argument %q\n", names[0])
 		return exitUsage
 	}
 	mode, err := probe.ParseMode(f.expect)

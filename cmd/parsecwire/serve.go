@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,16 +70,12 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), serveExamples)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		return exitUsage
+	names, rc, ok := parseFlags(fs, args, stdout, stderr)
+	if !ok {
+		return rc
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "parsecwire serve: unexpected argument %q\n", fs.Arg(0))
+	if len(names) > 0 {
+		fmt.Fprintf(stderr, "parsecwire serve: unexpected argument %q\n", names[0])
 		return exitUsage
 	}
 	mode, err := strconv.ParseUint(f.mode, 8, 32)

@@ -60,19 +60,15 @@ func tapMain(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 		fmt.Fprint(fs.Output(), tapExamples)
 		fmt.Fprintln(fs.Output(), "\nExit status: 0 no finding, 1 findings, 2 usage or socket errors.")
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		return exitUsage
+	names, rc, ok := parseFlags(fs, args, stdout, stderr)
+	if !ok {
+		return rc
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "parsecwire tap: "+format+"\n", a...)
 		return exitUsage
 	}
-	if *listen == "" || fs.NArg() > 0 {
+	if *listen == "" || len(names) > 0 {
 		return fail("-listen PATH is required, and nothing else")
 	}
 	if *upstream == "" {
